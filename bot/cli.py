@@ -1,0 +1,255 @@
+"""The `revq` command: chat in a terminal, ask once, or check the question bank."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, NoReturn
+
+from bot import __version__
+from bot.adapters.console import console_key, reconfigure_stdio, render_question_set, run_console
+from bot.adapters.markdown import render_markdown
+from bot.config import MAX_QUESTION_COUNT, ConfigError, Settings
+from bot.engine.dialogue import EngineContext, build_question_set, display_order, list_title
+from bot.engine.tailor import Profile, homework, select
+from bot.runner import ConversationRunner
+from bot.store import open_store
+from question_bank import Bank, BankError, default_bank, load_bank
+from question_bank.model import COMPANY_TYPES, PURPOSES, ROLE_FAMILIES, STAGES, TOPICS
+from question_bank.priorities import PriorityMatcher
+
+log = logging.getLogger("revq")
+
+DESCRIPTION = """\
+revq helps you walk into a job interview with good questions for the employer.
+It asks what matters to you and who you are meeting, then gives a short, ranked
+list of questions, each with why to ask it and what to listen for."""
+
+EPILOG = """\
+examples:
+  revq chat                          talk it through in this terminal
+  printf 'Acme\\nData Engineer\\n2\\nskip\\nremote work\\nskip\\n' | revq chat --new
+  revq ask --company Acme --role "Data Engineer" --stage hiring_manager \\
+           --priorities "remote work and a learning budget" --format json
+  revq bank validate                 check the question bank files
+  revq bank stats                    count questions per topic, stage and purpose
+
+settings come from environment variables: REVQ_STORE, REVQ_DB, REVQ_SESSION_TTL_DAYS,
+REVQ_QUESTION_COUNT, REVQ_BANK, REVQ_LOG_LEVEL (see README.md)."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Bad input exits 2 with one clear line, not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _choice(name: str, values: tuple[str, ...], extra: str = "") -> Any:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower().replace("-", "_").replace(" ", "_")
+        if value not in values:
+            raise argparse.ArgumentTypeError(f"{name} must be one of: {', '.join(values)}{extra}; not {raw!r}")
+        return value
+
+    return parse
+
+
+def _count(raw: str) -> int:
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= MAX_QUESTION_COUNT:
+        raise argparse.ArgumentTypeError(f"--count must be a whole number from 1 to {MAX_QUESTION_COUNT}; not {raw!r}")
+    return int(raw)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="revq", description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"revq {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+
+    chat = commands.add_parser(
+        "chat",
+        help="prepare your questions in a conversation in this terminal",
+        description="Prepare your questions in a conversation in this terminal. "
+        "Your answers are saved (REVQ_DB), so you can stop and pick up later. "
+        "When input is not a terminal, each line is one message.",
+    )
+    chat.add_argument("--new", action="store_true", help="start a new conversation instead of resuming")
+    chat.add_argument("--user", help="whose conversation this is (default: your login name)")
+
+    ask = commands.add_parser(
+        "ask",
+        help="print a question list at once, from flags",
+        description="Print a tailored question list at once, with no conversation.",
+    )
+    ask.add_argument("--company", required=True, help="the employer's name")
+    ask.add_argument("--role", help='the job title, such as "Data Engineer"')
+    ask.add_argument(
+        "--stage",
+        type=_choice("--stage", STAGES, " (leave it out for any stage)"),
+        help=f"who you are meeting: {', '.join(STAGES)}",
+    )
+    ask.add_argument(
+        "--company-type",
+        type=_choice("--company-type", COMPANY_TYPES),
+        help=f"the kind of employer: {', '.join(COMPANY_TYPES)}",
+    )
+    ask.add_argument("--priorities", help="what matters to you, in your own words, most important first")
+    ask.add_argument("--notes", help="what you already know about the employer")
+    ask.add_argument("--count", type=_count, default=None, help="how many questions (default 6, at most 20)")
+    ask.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="output format")
+
+    bank = commands.add_parser("bank", help="check or count the question bank")
+    bank_commands = bank.add_subparsers(
+        dest="bank_command", metavar="ACTION", parser_class=OneLineParser, required=True
+    )
+    bank_commands.add_parser("validate", help="check every bank file; list each problem with file, line, id, field")
+    bank_commands.add_parser("stats", help="count questions per topic, stage, purpose and company type")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"revq: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        bank = load_bank(Path(settings.bank_dir)) if settings.bank_dir else default_bank()
+    except BankError as exc:
+        print(exc if args.command == "bank" else f"revq: {exc}", file=sys.stderr)
+        return 1
+    if args.command == "bank":
+        return bank_command(args.bank_command, bank)
+    if args.command == "ask":
+        return ask_command(args, bank, settings)
+    return asyncio.run(chat_command(args, bank, settings))
+
+
+async def chat_command(args: argparse.Namespace, bank: Bank, settings: Settings) -> int:
+    reconfigure_stdio()
+    ctx = EngineContext.build(bank, question_count=settings.question_count, session_ttl=settings.session_ttl)
+    try:
+        store = await open_store(settings.store, settings.db_path)
+    except Exception as exc:  # a locked, unreadable or too-new database file
+        log.error("cannot open the %s store at %s: %s", settings.store, settings.db_path, exc)
+        print(f"revq: cannot open the session store at {settings.db_path}: {exc}", file=sys.stderr)
+        return 1
+    key = console_key(args.user)
+    try:
+        await store.purge_expired(time.time())
+        if args.new:
+            await store.delete_user(key)
+        runner = ConversationRunner(store, ctx)
+        await run_console(runner, key, sys.stdin, sys.stdout, interactive=sys.stdin.isatty())
+    except KeyboardInterrupt:
+        print("\nBye! Your answers are saved; run revq chat to pick up again.")
+    finally:
+        await store.close()
+    return 0
+
+
+def ask_command(args: argparse.Namespace, bank: Bank, settings: Settings) -> int:
+    count = args.count or settings.question_count
+    priorities: tuple[str, ...] = ()
+    if args.priorities and args.priorities.strip():
+        priorities = tuple(PriorityMatcher(bank.lexicon).match(args.priorities))
+        if not priorities:
+            print(
+                "revq ask: couldn't tell which topics --priorities means; "
+                f"use other words or topic ids: {', '.join(TOPICS)}",
+                file=sys.stderr,
+            )
+            return 2
+    profile = Profile(
+        company=_clean_flag(args.company),
+        role=_clean_flag(args.role),
+        stage=args.stage,
+        company_type=args.company_type,
+        priorities=priorities,
+        notes=_clean_flag(args.notes),
+    )
+    ctx = EngineContext.build(bank, question_count=count)
+    ranked = select(ctx.catalog, profile, count)
+    if args.format == "json":
+        print(json.dumps(ask_json(bank, profile, ranked), indent=2, ensure_ascii=False))
+        return 0
+    question_set = build_question_set(ctx, profile, tuple(q.id for q in display_order(ranked)), list_title(profile))
+    question_set = question_set.__class__(question_set.title, question_set.groups, question_set.homework, ())
+    print(render_markdown(question_set) if args.format == "markdown" else render_question_set(question_set))
+    return 0
+
+
+def _clean_flag(value: str | None) -> str | None:
+    if value is None:
+        return None
+    cleaned = " ".join("".join(ch for ch in value if ch.isprintable()).split())[:100]
+    return cleaned or None
+
+
+def ask_json(bank: Bank, profile: Profile, ranked: list[Any]) -> dict[str, Any]:
+    return {
+        "company": profile.company or "the company",
+        "role": profile.role,
+        "stage": profile.stage,
+        "company_type": profile.company_type,
+        "priorities": list(profile.priorities),
+        "questions": [
+            {
+                "id": q.id,
+                "text": q.render(profile.company, profile.role),
+                "purpose": q.purpose,
+                "topics": list(q.topics),
+                "stages": list(q.stages),
+                "why": q.why,
+                "listen_for": q.listen_for,
+            }
+            for q in ranked
+        ],
+        "homework": homework(bank, profile),
+    }
+
+
+def bank_command(action: str, bank: Bank) -> int:
+    if action == "validate":
+        print(f"ok: {len(bank.questions)} questions, {len(bank.topics)} topics, no problems found")
+        return 0
+    print(bank_stats(bank))
+    return 0
+
+
+def bank_stats(bank: Bank) -> str:
+    tables: list[tuple[str, tuple[str, ...], Counter[str]]] = [
+        ("topic", TOPICS, Counter(t for q in bank.questions for t in q.topics)),
+        ("primary topic", TOPICS, Counter(q.topics[0] for q in bank.questions)),
+        ("stage", STAGES, Counter(s for q in bank.questions for s in q.stages)),
+        ("purpose", PURPOSES, Counter(q.purpose for q in bank.questions)),
+        ("company type", COMPANY_TYPES, Counter(c for q in bank.questions for c in q.company_types)),
+        ("role family", ROLE_FAMILIES, Counter(r for q in bank.questions for r in q.role_families)),
+        ("sensitivity", ("low", "medium", "high"), Counter(q.sensitivity for q in bank.questions)),
+    ]
+    lines = [f"{len(bank.questions)} questions"]
+    for title, keys, counts in tables:
+        lines.append("")
+        lines.append(f"per {title}:")
+        lines.extend(f"  {key:<16} {counts.get(key, 0):>4}" for key in keys)
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

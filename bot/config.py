@@ -1,0 +1,66 @@
+"""Settings from environment variables (the README's configuration table lists every one)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.engine.dialogue import DAY, DEFAULT_QUESTION_COUNT
+
+STORES = ("sqlite", "memory")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+MAX_QUESTION_COUNT = 20
+
+
+class ConfigError(ValueError):
+    """A setting has a value revq cannot use; the message names the variable and what it takes."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    store: str = "sqlite"
+    db_path: str = "./revq.db"
+    session_ttl_days: float = 30.0
+    question_count: int = DEFAULT_QUESTION_COUNT
+    log_level: str = "WARNING"
+    bank_dir: str = ""  # empty: the bank shipped with revq
+
+    @property
+    def session_ttl(self) -> float:
+        return self.session_ttl_days * DAY
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        defaults = cls()
+        store = env.get("REVQ_STORE", defaults.store).strip().lower()
+        if store not in STORES:
+            raise ConfigError(f"REVQ_STORE must be one of {', '.join(STORES)}, not {store!r}")
+        level = env.get("REVQ_LOG_LEVEL", defaults.log_level).strip().upper()
+        if level not in LOG_LEVELS:
+            raise ConfigError(f"REVQ_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
+        return cls(
+            store=store,
+            db_path=env.get("REVQ_DB", defaults.db_path).strip() or defaults.db_path,
+            session_ttl_days=_number(env, "REVQ_SESSION_TTL_DAYS", defaults.session_ttl_days, 0.01, 3650),
+            question_count=int(
+                _number(env, "REVQ_QUESTION_COUNT", defaults.question_count, 1, MAX_QUESTION_COUNT, whole=True)
+            ),
+            log_level=level,
+            bank_dir=env.get("REVQ_BANK", "").strip(),
+        )
+
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float, whole: bool = False) -> float:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw) if whole else float(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        kind = "a whole number" if whole else "a number"
+        raise ConfigError(f"{name} must be {kind} from {low:g} to {high:g}, not {raw!r}")
+    return value

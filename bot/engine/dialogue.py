@@ -1,0 +1,574 @@
+"""Every transition of a revq conversation, in one place: `step(session, event, ctx)`.
+
+No I/O, no clock, no sleeping. The caller loads the session, calls `step`, saves the new
+session and delivers the replies (see bot/runner.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from bot.engine import intake, tailor
+from bot.engine.events import Command, Inbound, Pick, Text
+from bot.engine.input_text import MAX_MESSAGE_CHARS, clean_message
+from bot.engine.intake import Parsed, Slot
+from bot.engine.replies import (
+    Ask,
+    Choice,
+    Document,
+    QuestionCard,
+    QuestionGroup,
+    QuestionSet,
+    Reply,
+    Say,
+)
+from bot.engine.session import Session
+from question_bank.model import (
+    COMPANY_TYPE_LABELS,
+    PURPOSE_LABELS,
+    PURPOSES,
+    STAGE_LABELS,
+    Bank,
+    Question,
+    company_phrase,
+)
+from question_bank.priorities import PriorityMatcher
+
+DAY = 86_400.0
+DEFAULT_QUESTION_COUNT = 6
+DEFAULT_SESSION_TTL = 30 * DAY
+
+
+@dataclass(frozen=True)
+class EngineContext:
+    """Everything the engine needs besides the session and the event; built once per process."""
+
+    bank: Bank
+    slots: tuple[Slot, ...]
+    matcher: PriorityMatcher
+    catalog: tailor.Catalog
+    question_count: int = DEFAULT_QUESTION_COUNT
+    session_ttl: float = DEFAULT_SESSION_TTL
+    max_message_chars: int = MAX_MESSAGE_CHARS
+
+    @classmethod
+    def build(
+        cls,
+        bank: Bank,
+        question_count: int = DEFAULT_QUESTION_COUNT,
+        session_ttl: float = DEFAULT_SESSION_TTL,
+        max_message_chars: int = MAX_MESSAGE_CHARS,
+    ) -> EngineContext:
+        return cls(
+            bank=bank,
+            slots=intake.build_slots(bank),
+            matcher=PriorityMatcher(bank.lexicon),
+            catalog=tailor.Catalog.build(bank),
+            question_count=question_count,
+            session_ttl=session_ttl,
+            max_message_chars=max_message_chars,
+        )
+
+
+@dataclass(frozen=True)
+class StepResult:
+    session: Session
+    replies: tuple[Reply, ...]
+    erase_user: bool = False  # the person said "forget": delete everything stored about them
+
+
+@dataclass
+class _Turn:
+    """The work area of one step: the session as it changes, and replies gathered in order."""
+
+    session: Session
+    ctx: EngineContext
+    replies: list[Reply] = field(default_factory=list)
+    erase_user: bool = False
+
+    def say(self, text: str, tone: str = "info") -> None:
+        self.replies.append(Say(text, tone))  # type: ignore[arg-type]
+
+
+def step(session: Session | None, event: Inbound, ctx: EngineContext) -> StepResult:
+    turn = _Turn(session or Session(), ctx)
+    if isinstance(event, Command):
+        _command(turn, event.name, event.arg)
+    elif isinstance(event, Pick):
+        _pick(turn, event)
+    elif isinstance(event, Text):
+        _text(turn, event.text)
+    stamped = replace(turn.session, updated_at=event.at, expires_at=event.at + ctx.session_ttl)
+    return StepResult(stamped, tuple(turn.replies), turn.erase_user)
+
+
+# --- reading what was typed -------------------------------------------------------------
+
+_ALIASES: dict[str, str] = {
+    "?": "help", "menu": "help", "commands": "help", "options": "help",
+    "undo": "back", "previous": "back", "go back": "back",
+    "pass": "skip", "next question": "skip",
+    "start over": "restart", "reset": "restart", "new": "restart", "begin again": "restart",
+    "stop": "cancel", "pause": "cancel", "later": "cancel",
+    "next": "more", "more questions": "more", "another": "more",
+    "replace": "swap", "change": "swap",
+    "copy": "export", "save": "export", "list": "export",
+    "delete my data": "forget", "forget me": "forget", "erase": "forget", "delete": "forget",
+    "hi": "start", "hello": "start", "hey": "start", "resume": "start", "continue": "start",
+}  # fmt: skip
+_COMMANDS = {"help", "back", "skip", "restart", "cancel", "more", "swap", "export", "forget", "start"}
+_SWAP = re.compile(r"^(?:swap|replace|change)(?:\s+(?:question\s+|number\s+|#)?(\S+))?$")
+
+
+@dataclass(frozen=True)
+class _Typed:
+    name: str  # a known command, or "" when the word is unknown
+    arg: str
+    word: str
+
+
+def _read_command(text: str) -> _Typed | None:
+    """A command typed as text, or None when the text is an answer."""
+    lowered = " ".join(text.lower().split())
+    sigil = lowered[:1] in ("/", "!")
+    if sigil:
+        lowered = lowered[1:].strip()
+        if lowered.startswith("revq"):
+            lowered = lowered[4:].strip() or "start"
+    lowered = lowered.rstrip(".!")
+    swap = _SWAP.match(lowered)
+    if swap:
+        return _Typed("swap", swap.group(1) or "", "swap")
+    name = _ALIASES.get(lowered, lowered)
+    if name in _COMMANDS:
+        return _Typed(name, "", lowered)
+    if sigil:
+        return _Typed("", "", lowered.split(" ", 1)[0] if lowered else "")
+    return None
+
+
+def _text(turn: _Turn, raw: str) -> None:
+    cleaned = clean_message(raw, turn.ctx.max_message_chars)
+    if cleaned.truncated:
+        turn.say(
+            f"That message was very long, so I read only the first {turn.ctx.max_message_chars:,} characters.",
+            "notice",
+        )
+    if not cleaned.text:
+        turn.say("I didn't get any text there.", "notice")
+        _prompt_again(turn)
+        return
+    typed = _read_command(cleaned.text)
+    if typed is not None and not typed.name:
+        shown = typed.word[:30] or "that"
+        turn.say(f'I don\'t know the command "{shown}". Say help to see what I can do.', "error")
+        _prompt_again(turn)
+    elif typed is not None:
+        _command(turn, typed.name, typed.arg)
+    else:
+        _answer(turn, cleaned.text)
+
+
+def _answer(turn: _Turn, text: str) -> None:
+    session = turn.session
+    if not session.started or session.status == "paused":
+        _start(turn)
+    elif session.status == "results":
+        turn.say(
+            "Your list is ready above. Say more for new questions, swap and a number to replace "
+            "one, export for a copy, back to change your answers, or restart."
+        )
+    else:
+        slot = intake.next_slot(turn.ctx.slots, session)
+        if slot is None:
+            _finish_intake(turn)
+        else:
+            _accept(turn, slot, intake.parse_answer(slot, text, turn.ctx.matcher))
+
+
+def _pick(turn: _Turn, event: Pick) -> None:
+    session = turn.session
+    slot = intake.next_slot(turn.ctx.slots, session) if session.status == "intake" else None
+    if not session.started or slot is None or slot.name != event.slot:
+        turn.say("That button belongs to an earlier step.", "notice")
+        if not session.started or session.status == "paused":
+            _start(turn)
+        else:
+            _prompt_again(turn)
+        return
+    _accept(turn, slot, intake.parse_pick(slot, event.values))
+
+
+def _accept(turn: _Turn, slot: Slot, parsed: Parsed) -> None:
+    if not parsed.ok:
+        turn.say(parsed.problem, "error")
+        turn.replies.append(_ask(turn, slot))
+        return
+    if parsed.notice:
+        turn.say(parsed.notice, "notice")
+    turn.session = turn.session.with_answer(slot.name, parsed.value)
+    if slot.name == "priorities":
+        turn.say(f"I'll focus on: {_topic_labels(turn.ctx.bank, turn.session.priorities)}. (Say back to change that.)")
+    _advance(turn)
+
+
+# --- commands ---------------------------------------------------------------------------
+
+
+def _command(turn: _Turn, name: str, arg: str) -> None:
+    handlers = {
+        "start": lambda: _start(turn),
+        "help": lambda: _help(turn),
+        "back": lambda: _back(turn),
+        "skip": lambda: _skip(turn),
+        "restart": lambda: _restart(turn),
+        "cancel": lambda: _cancel(turn),
+        "more": lambda: _more(turn),
+        "swap": lambda: _swap(turn, arg),
+        "export": lambda: _export(turn),
+        "forget": lambda: _forget(turn),
+    }
+    handler = handlers.get(name)
+    if handler is None:
+        turn.say(f'I don\'t know the command "{name[:30]}". Say help to see what I can do.', "error")
+        _prompt_again(turn)
+    else:
+        handler()
+
+
+def _start(turn: _Turn) -> None:
+    session = turn.session
+    if not session.started:
+        turn.session = replace(session, started=True, status="intake")
+        turn.say(
+            "Hi! I'll help you prepare questions to ask the employer in your interview. "
+            "A few quick questions first; say skip for anything optional, back to change an "
+            "answer, or help at any time."
+        )
+        _advance(turn)
+    else:
+        turn.session = replace(session, status="results" if session.current else "intake")
+        turn.say("Welcome back! Let's pick up where you left off.")
+        if turn.session.status == "results":
+            turn.replies.append(_question_set(turn, _title(turn.session)))
+        else:
+            _prompt_again(turn)
+
+
+def _help(turn: _Turn) -> None:
+    session = turn.session
+    slot = intake.next_slot(turn.ctx.slots, session) if session.status == "intake" else None
+    where = (
+        f"Right now I'm asking: {slot.prompt}" if slot
+        else "Your question list is ready." if session.status == "results"
+        else "We're paused."
+    )  # fmt: skip
+    turn.say(
+        f"{where}\n"
+        "What you can say at any time:\n"
+        "help: this message\n"
+        "back: change your last answer\n"
+        "skip: skip an optional question\n"
+        "more: more questions, none you've seen\n"
+        "swap 2: replace question 2 with another\n"
+        "export: a plain-text copy of your list\n"
+        "restart: start over with new answers\n"
+        "cancel: pause; your answers are kept\n"
+        f"forget: erase everything I stored about you (otherwise it is deleted after "
+        f"{_days(turn.ctx.session_ttl)} without use)"
+    )
+    if slot is not None:
+        turn.replies.append(_ask(turn, slot))
+
+
+def _back(turn: _Turn) -> None:
+    session = turn.session
+    if not session.started or not session.answered:
+        turn.say("This is the first question, so there's nothing to go back to.", "notice")
+        _prompt_again(turn)
+        return
+    last = session.answered[-1]
+    earlier = _describe_answer(turn.ctx.bank, session, last)
+    undone, _ = session.without_last_answer()
+    turn.session = replace(undone, status="intake", earlier={**session.earlier, last: earlier}, current=())
+    _advance(turn)
+
+
+def _skip(turn: _Turn) -> None:
+    slot = intake.next_slot(turn.ctx.slots, turn.session)
+    if turn.session.status != "intake" or not turn.session.started or slot is None:
+        turn.say("There's nothing to skip right now.", "notice")
+        _prompt_again(turn)
+    elif not slot.can_skip:
+        turn.say(
+            "I need at least one priority to tailor your questions. Pick from the list or say it in your own words.",
+            "notice",
+        )
+        turn.replies.append(_ask(turn, slot))
+    else:
+        if slot.skip_note:
+            turn.say(slot.skip_note)
+        turn.session = turn.session.with_answer(slot.name, None)
+        _advance(turn)
+
+
+def _restart(turn: _Turn) -> None:
+    turn.session = Session(started=True, shown=turn.session.shown)
+    turn.say("Starting over. Your earlier answers are cleared.")
+    _advance(turn)
+
+
+def _cancel(turn: _Turn) -> None:
+    if not turn.session.started:
+        turn.say("Nothing to stop: we haven't started. Say hi when you're ready.")
+        return
+    turn.session = replace(turn.session, status="paused")
+    turn.say(
+        f"Paused. I'll keep your answers for {_days(turn.ctx.session_ttl)}. Send anything to pick "
+        "up where you left off, or say forget to erase them now."
+    )
+
+
+def _more(turn: _Turn) -> None:
+    if turn.session.status != "results":
+        turn.say("Your list isn't ready yet. Let's finish the questions first.", "notice")
+        _prompt_again(turn)
+        return
+    profile = _profile(turn.session)
+    found = tailor.select(turn.ctx.catalog, profile, turn.ctx.question_count, exclude=turn.session.shown)
+    if not found:
+        turn.say(
+            "That's every question I have that fits your answers. "
+            "Say restart to try different ones, or export to keep your list."
+        )
+        return
+    _show(turn, found, "More questions")
+
+
+def _swap(turn: _Turn, arg: str) -> None:
+    session = turn.session
+    if session.status != "results" or not session.current:
+        turn.say("Swap works once you have a list of questions.", "notice")
+        _prompt_again(turn)
+        return
+    total = len(session.current)
+    if not arg.isdigit() or not 1 <= int(arg) <= total:
+        turn.say(f"Say swap and a question number from 1 to {total}, like swap 2.", "error")
+        return
+    index = int(arg) - 1
+    profile = _profile(session)
+    listed = [q for q in (turn.ctx.catalog.get(i, profile) for i in session.current) if q is not None]
+    old = listed[index]
+    keep = [q for q in listed if q.id != old.id]
+    new = tailor.replacement(turn.ctx.catalog, profile, old, keep, exclude=session.shown)
+    if new is None:
+        turn.say(f"I have no other question that fits in place of question {index + 1}.", "notice")
+        return
+    current = list(session.current)
+    current[index] = new.id
+    turn.session = replace(session, current=tuple(current), shown=(*session.shown, new.id))
+    turn.say(f"Swapped question {index + 1}.")
+    turn.replies.append(_question_set(turn, _title(session)))
+
+
+def _export(turn: _Turn) -> None:
+    if turn.session.status != "results" or not turn.session.current:
+        turn.say("There's nothing to export yet. Your list comes after a few questions.", "notice")
+        _prompt_again(turn)
+        return
+    question_set = _question_set(turn, _title(turn.session))
+    turn.replies.append(Document(question_set.title, export_text(question_set)))
+
+
+def _forget(turn: _Turn) -> None:
+    turn.session = Session()
+    turn.erase_user = True
+    turn.say(
+        "Done. I've erased everything I had stored about you: your answers, priorities, notes and "
+        "question lists. Say hi if you'd like to start again."
+    )
+
+
+# --- moving through the form ----------------------------------------------------------
+
+
+def _advance(turn: _Turn) -> None:
+    slot = intake.next_slot(turn.ctx.slots, turn.session)
+    if slot is None:
+        _finish_intake(turn)
+    else:
+        turn.session = replace(turn.session, status="intake")
+        turn.replies.append(_ask(turn, slot))
+
+
+def _prompt_again(turn: _Turn) -> None:
+    """Repeat whatever the person is expected to do next."""
+    session = turn.session
+    if not session.started:
+        turn.say("Say hi to start preparing questions for your interview.")
+    elif session.status == "paused":
+        turn.say("We're paused. Send anything to pick up where you left off.")
+    elif session.status == "results" and session.current:
+        turn.say("Say more, swap and a number, export, back, or restart.")
+    else:
+        slot = intake.next_slot(turn.ctx.slots, session)
+        if slot is None:
+            _finish_intake(turn)
+        else:
+            turn.replies.append(_ask(turn, slot))
+
+
+def _ask(turn: _Turn, slot: Slot) -> Ask:
+    index = turn.ctx.slots.index(slot)
+    return Ask(
+        slot=slot.name,
+        prompt=slot.prompt,
+        choices=slot.choices,
+        multi=slot.multi,
+        free_text=slot.free_text,
+        can_skip=slot.can_skip,
+        step=index + 1,
+        total_steps=len(turn.ctx.slots),
+        earlier_answer=turn.session.earlier.get(slot.name),
+    )
+
+
+def _finish_intake(turn: _Turn) -> None:
+    session = turn.session
+    profile = _profile(session)
+    found = tailor.select(turn.ctx.catalog, profile, turn.ctx.question_count, exclude=session.shown)
+    if not found:
+        found = tailor.select(turn.ctx.catalog, profile, turn.ctx.question_count)
+    turn.session = replace(session, status="results", earlier={})
+    _show(turn, found, _title(session))
+
+
+def _show(turn: _Turn, questions: list[Question], title: str) -> None:
+    ordered = display_order(questions)
+    turn.session = replace(
+        turn.session,
+        current=tuple(q.id for q in ordered),
+        shown=tuple(dict.fromkeys((*turn.session.shown, *(q.id for q in ordered)))),
+    )
+    turn.replies.append(_question_set(turn, title))
+
+
+def display_order(questions: list[Question]) -> list[Question]:
+    """Grouped by purpose (the opener first), keeping rank order inside each group."""
+
+    def group(q: Question) -> int:
+        return -1 if q.id == tailor.OPENER_ID else PURPOSES.index(q.purpose)
+
+    return sorted(questions, key=group)
+
+
+# --- building replies ---------------------------------------------------------------------
+
+NEXT_STEPS = (
+    Choice("more", "More questions"),
+    Choice("swap", "Swap one"),
+    Choice("export", "Plain-text copy"),
+    Choice("restart", "Start over"),
+)
+
+
+def _question_set(turn: _Turn, title: str) -> QuestionSet:
+    return build_question_set(turn.ctx, _profile(turn.session), turn.session.current, title)
+
+
+def build_question_set(
+    ctx: EngineContext, profile: tailor.Profile, question_ids: tuple[str, ...], title: str
+) -> QuestionSet:
+    """The reply for a list of question ids, numbered in the order given."""
+    cards: list[QuestionCard] = []
+    for question_id in question_ids:
+        q = ctx.catalog.get(question_id, profile)
+        if q is not None:  # None: the bank changed since this list was made
+            cards.append(_card(len(cards) + 1, q, profile))
+    groups: list[QuestionGroup] = []
+    opening = tuple(c for c in cards if c.id == tailor.OPENER_ID)
+    if opening:
+        groups.append(QuestionGroup("opener", "Open with your research", opening))
+    for purpose in PURPOSES:
+        members = tuple(c for c in cards if c.purpose == purpose and c.id != tailor.OPENER_ID)
+        if members:
+            groups.append(QuestionGroup(purpose, PURPOSE_LABELS[purpose], members))
+    return QuestionSet(
+        title=title,
+        groups=tuple(groups),
+        homework=tuple(tailor.homework(ctx.bank, profile)),
+        next_steps=NEXT_STEPS,
+    )
+
+
+def _card(number: int, q: Question, profile: tailor.Profile) -> QuestionCard:
+    return QuestionCard(
+        number=number,
+        id=q.id,
+        text=q.render(profile.company, profile.role),
+        purpose=q.purpose,
+        topics=q.topics,
+        stages=q.stages,
+        why=q.why,
+        listen_for=q.listen_for,
+        red_flags=q.red_flags,
+        follow_ups=tuple(q.render_follow_up(f, profile.company, profile.role) for f in q.follow_ups),
+    )
+
+
+def _title(session: Session) -> str:
+    return list_title(_profile(session))
+
+
+def list_title(profile: tailor.Profile) -> str:
+    title = f"Questions to ask {company_phrase(profile.company)}"
+    details = [d for d in (profile.role, STAGE_LABELS.get(profile.stage or "")) if d]
+    return f"{title} ({', '.join(details)})" if details else title
+
+
+def export_text(question_set: QuestionSet) -> str:
+    lines = [question_set.title, ""]
+    for group in question_set.groups:
+        lines.append(group.label)
+        for card in group.questions:
+            lines.append(f"{card.number}. {card.text}")
+            lines.append(f"   Why ask: {card.why}")
+            lines.append(f"   Listen for: {card.listen_for}")
+            if card.red_flags:
+                lines.append(f"   Watch out for: {' / '.join(card.red_flags)}")
+        lines.append("")
+    if question_set.homework:
+        lines.append("Before the interview, look up:")
+        lines.extend(f"- {item}" for item in question_set.homework)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _profile(session: Session) -> tailor.Profile:
+    return tailor.Profile(
+        company=session.company,
+        role=session.role,
+        stage=session.stage,
+        company_type=session.company_type,
+        priorities=session.priorities,
+        notes=session.notes,
+    )
+
+
+def _topic_labels(bank: Bank, topics: tuple[str, ...]) -> str:
+    return ", ".join(bank.topics[t].label if t in bank.topics else t for t in topics)
+
+
+def _describe_answer(bank: Bank, session: Session, slot: str) -> str:
+    if slot == "priorities":
+        return _topic_labels(bank, session.priorities) or "skipped"
+    value = getattr(session, slot)
+    if value is None:
+        return "skipped" if slot not in ("stage", "company_type") else "not sure"
+    labels = {"stage": STAGE_LABELS, "company_type": COMPANY_TYPE_LABELS}.get(slot, {})
+    return labels.get(value, str(value))
+
+
+def _days(seconds: float) -> str:
+    days = round(seconds / DAY)
+    return f"{days} day{'s' if days != 1 else ''}" if days >= 1 else f"{max(1, round(seconds / 3600))} hours"

@@ -1,0 +1,256 @@
+"""The intake form: which slots are asked, in what order, and how answers are read.
+
+Each slot has a prompt, a parser and whether it may be skipped. The next slot asked is always
+the first one not yet answered (see `next_slot`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.engine.input_text import one_line
+from bot.engine.replies import Choice
+from bot.engine.session import Session
+from question_bank.model import COMPANY_TYPE_LABELS, STAGE_LABELS, Bank
+from question_bank.priorities import MAX_PRIORITIES, PriorityMatcher
+
+ANY = "any"  # the value of "not sure" for stage and company type
+MAX_NAME_CHARS = 100
+MAX_NOTES_CHARS = 600
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """An accepted answer (value may be None for "not sure"), or a reason to ask again."""
+
+    ok: bool
+    value: object = None
+    notice: str = ""  # said alongside an accepted answer, e.g. that it was shortened
+    problem: str = ""  # why it was not accepted
+
+    @staticmethod
+    def accept(value: object, notice: str = "") -> Parsed:
+        return Parsed(True, value, notice=notice)
+
+    @staticmethod
+    def reject(problem: str) -> Parsed:
+        return Parsed(False, problem=problem)
+
+
+@dataclass(frozen=True)
+class Slot:
+    name: str
+    prompt: str
+    can_skip: bool
+    choices: tuple[Choice, ...] = ()
+    multi: bool = False
+    free_text: bool = True
+    skip_note: str = ""  # what skipping means, said when the person skips
+
+
+def _choices(labels: dict[str, str]) -> tuple[Choice, ...]:
+    return (*(Choice(value, label) for value, label in labels.items()), Choice(ANY, "Not sure"))
+
+
+def topic_choices(bank: Bank) -> tuple[Choice, ...]:
+    return tuple(Choice(t.id, t.label, t.hint) for t in bank.topics.values())
+
+
+def build_slots(bank: Bank) -> tuple[Slot, ...]:
+    return (
+        Slot("company", "Which company or organization is the interview with?", can_skip=True,
+             skip_note="No problem, I'll say \"the company\"."),
+        Slot("role", "What's the job title? (Or say skip.)", can_skip=True,
+             skip_note="Fine, I'll keep the questions general."),
+        Slot("stage", "Who will you be talking to?", can_skip=True, choices=_choices(STAGE_LABELS),
+             free_text=False, skip_note="I'll mix questions for any stage."),
+        Slot("company_type", "What kind of employer is it? (Or say skip.)", can_skip=True,
+             choices=_choices(COMPANY_TYPE_LABELS), free_text=False),
+        Slot("priorities",
+             "What matters most to you in this job? Say it in your own words, "
+             "for example \"remote work and a learning budget\", or pick up to 5 numbers.",
+             can_skip=False, choices=topic_choices(bank), multi=True),
+        Slot("notes",
+             "Anything you already know about them? A recent launch, news, something from the "
+             "job ad. (Or say skip.)", can_skip=True),
+    )  # fmt: skip
+
+
+def next_slot(slots: tuple[Slot, ...], session: Session) -> Slot | None:
+    return next((s for s in slots if s.name not in session.answered), None)
+
+
+# --- parsers ---------------------------------------------------------------------------
+
+_STAGE_WORDS: dict[str, tuple[str, ...]] = {
+    "recruiter": ("recruiter", "recruiting", "hr", "human resources", "screen", "screening", "talent",
+                  "phone screen", "first call", "headhunter", "people team"),
+    "hiring_manager": ("hiring manager", "manager", "boss", "supervisor", "team lead", "lead",
+                       "line manager", "future manager", "hiring_manager"),
+    "team": ("team", "peer", "peers", "panel", "colleagues", "coworkers", "co-workers",
+             "technical", "onsite", "on-site", "engineers", "teammates"),
+    "executive": ("executive", "exec", "ceo", "cto", "cfo", "coo", "vp", "vice president",
+                  "director", "founder", "leadership", "head of", "skip level", "skip-level",
+                  "senior leader", "partner", "president", "owner"),
+    "offer": ("offer", "offered", "negotiat", "got the job", "final decision", "accepted"),
+}  # fmt: skip
+_COMPANY_TYPE_WORDS: dict[str, tuple[str, ...]] = {
+    "startup": ("startup", "start-up", "start up", "early stage", "seed", "founders"),
+    "scaleup": ("scaleup", "scale-up", "scale up", "growing", "series b", "series c", "mid-size",
+                "mid size", "medium"),
+    "enterprise": ("enterprise", "large", "big", "corporate", "corporation", "multinational",
+                   "fortune", "bank", "public company", "listed"),
+    "public_sector": ("public sector", "public_sector", "government", "gov", "federal", "state",
+                      "council", "city", "county", "civil service", "agency of", "school district",
+                      "military", "nhs", "university", "public"),
+    "nonprofit": ("nonprofit", "non-profit", "non profit", "charity", "ngo", "foundation",
+                  "not for profit", "not-for-profit"),
+    "agency": ("agency", "consultancy", "consulting", "consultant", "firm", "studio", "staffing",
+               "contractor", "outsourc"),
+}  # fmt: skip
+_NOT_SURE = ("not sure", "unsure", "dont know", "don't know", "do not know", "no idea", "idk",
+             "any", "unknown", "dunno", "no clue", "?", "both", "mixed", "several", "all of them")  # fmt: skip
+_NOTHING = ("no", "nope", "none", "nothing", "n/a", "na", "not really", "nothing yet", "nah", "-")
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s'-]", " ", text.lower()).split())
+
+
+def _pick_number(text: str, choices: tuple[Choice, ...]) -> Choice | None:
+    stripped = text.strip().rstrip(".)")
+    if stripped.isdigit() and 1 <= int(stripped) <= len(choices):
+        return choices[int(stripped) - 1]
+    return None
+
+
+def _pick_by_words(text: str, choices: tuple[Choice, ...], words: dict[str, tuple[str, ...]]) -> Parsed | None:
+    numbered = _pick_number(text, choices)
+    if numbered is not None:
+        return Parsed.accept(None if numbered.value == ANY else numbered.value)
+    norm = _norm(text)
+    if norm in _NOT_SURE or any(norm.startswith(p + " ") for p in _NOT_SURE if " " in p):
+        return Parsed.accept(None)
+    for choice in choices:
+        if norm in (choice.value, _norm(choice.label)):
+            return Parsed.accept(None if choice.value == ANY else choice.value)
+    padded = f" {norm} "
+    # Longest cue first, so "hiring manager" wins over "manager" and "head of" over "head".
+    cues = sorted(((cue, value) for value, cs in words.items() for cue in cs), key=lambda c: -len(c[0]))
+    for cue, value in cues:
+        if f" {cue}" in padded and (cue.endswith(("negotiat", "outsourc")) or f" {cue} " in padded):
+            return Parsed.accept(value)
+    return None
+
+
+def _choice_list(choices: tuple[Choice, ...]) -> str:
+    return ", ".join(f"{i}. {c.label}" for i, c in enumerate(choices, 1))
+
+
+_QUOTES = "\"'`\u201c\u201d\u2018\u2019"
+
+
+def parse_company(text: str) -> Parsed:
+    name = text.strip().strip(_QUOTES).strip()
+    name, cut = one_line(name, MAX_NAME_CHARS)
+    if not name:
+        return Parsed.reject("I need a name here, or say skip.")
+    notice = f"That's long for a name, so I kept the first {MAX_NAME_CHARS} characters." if cut else ""
+    return Parsed.accept(name, notice)
+
+
+_ROLE_PREFIX = re.compile(r"^(?:(?:it'?s|it is|i'?m|i am|for)\s+)?(?:(?:a|an|the)\s+)", re.IGNORECASE)
+_ROLE_SUFFIX = re.compile(r"\s+(?:role|position|job|post|opening|vacancy)$", re.IGNORECASE)
+
+
+def parse_role(text: str) -> Parsed:
+    role = text.strip().strip(_QUOTES).strip().rstrip(".!")
+    role = _ROLE_SUFFIX.sub("", _ROLE_PREFIX.sub("", role)).strip()
+    role, cut = one_line(role, MAX_NAME_CHARS)
+    if not role:
+        return Parsed.reject("I need a job title here, or say skip.")
+    notice = f"That's long for a job title, so I kept the first {MAX_NAME_CHARS} characters." if cut else ""
+    return Parsed.accept(role, notice)
+
+
+def parse_stage(text: str, slot: Slot) -> Parsed:
+    found = _pick_by_words(text, slot.choices, _STAGE_WORDS)
+    return found or Parsed.reject(f"I didn't recognise that interview stage. Pick one: {_choice_list(slot.choices)}.")
+
+
+def parse_company_type(text: str, slot: Slot) -> Parsed:
+    found = _pick_by_words(text, slot.choices, _COMPANY_TYPE_WORDS)
+    return found or Parsed.reject(
+        f"I didn't recognise that kind of employer. Pick one: {_choice_list(slot.choices)}, or say skip."
+    )
+
+
+_NUMBER_LIST = re.compile(r"^[\d\s,;&+and/.]+$")
+
+
+def parse_priorities(text: str, slot: Slot, matcher: PriorityMatcher) -> Parsed:
+    valid = {c.value for c in slot.choices}
+    if _NUMBER_LIST.match(text) and any(ch.isdigit() for ch in text):
+        numbers = [int(n) for n in re.findall(r"\d+", text)]
+        bad = [n for n in numbers if not 1 <= n <= len(slot.choices)]
+        if bad:
+            return Parsed.reject(f"Pick numbers from 1 to {len(slot.choices)}.")
+        return pick_priorities(tuple(slot.choices[n - 1].value for n in numbers), valid)
+    typed_ids = [w for w in re.split(r"[\s,]+", text.lower()) if w]
+    if typed_ids and all(w in valid for w in typed_ids):
+        return pick_priorities(tuple(typed_ids), valid)
+    topics = matcher.match(text, limit=MAX_PRIORITIES + 1)
+    if not topics:
+        return Parsed.reject(
+            "I couldn't tell which topics you mean. Pick up to 5 from this list "
+            "(numbers are fine, like 2, 5, 9), or try other words."
+        )
+    notice = ""
+    if len(topics) > MAX_PRIORITIES:
+        topics = topics[:MAX_PRIORITIES]
+        notice = f"I kept your first {MAX_PRIORITIES} priorities."
+    return Parsed.accept(tuple(topics), notice)
+
+
+def pick_priorities(values: tuple[str, ...], valid: set[str]) -> Parsed:
+    unique = tuple(dict.fromkeys(v for v in values if v in valid))
+    if not unique:
+        return Parsed.reject("Pick at least one topic from the list.")
+    notice = ""
+    if len(unique) > MAX_PRIORITIES:
+        unique = unique[:MAX_PRIORITIES]
+        notice = f"I kept your first {MAX_PRIORITIES} picks."
+    return Parsed.accept(unique, notice)
+
+
+def parse_notes(text: str) -> Parsed:
+    if _norm(text) in _NOTHING:
+        return Parsed.accept(None)
+    notes, cut = one_line(text, MAX_NOTES_CHARS)
+    notice = f"I kept the first {MAX_NOTES_CHARS} characters of your notes." if cut else ""
+    return Parsed.accept(notes, notice)
+
+
+def parse_answer(slot: Slot, text: str, matcher: PriorityMatcher) -> Parsed:
+    parsers: dict[str, Callable[[], Parsed]] = {
+        "company": lambda: parse_company(text),
+        "role": lambda: parse_role(text),
+        "stage": lambda: parse_stage(text, slot),
+        "company_type": lambda: parse_company_type(text, slot),
+        "priorities": lambda: parse_priorities(text, slot, matcher),
+        "notes": lambda: parse_notes(text),
+    }
+    return parsers[slot.name]()
+
+
+def parse_pick(slot: Slot, values: tuple[str, ...]) -> Parsed:
+    valid = {c.value for c in slot.choices}
+    if not slot.choices or not values or not set(values) <= valid:
+        return Parsed.reject("That choice isn't available any more. Here are the options again.")
+    if slot.multi:
+        return pick_priorities(values, valid - {ANY})
+    if len(values) != 1:
+        return Parsed.reject("Pick just one of these.")
+    return Parsed.accept(None if values[0] == ANY else values[0])

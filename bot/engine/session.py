@@ -1,0 +1,96 @@
+"""One person's conversation state, and its JSON form (never pickle)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, Literal
+
+SCHEMA_VERSION = 1
+
+Status = Literal["intake", "results", "paused"]
+
+
+class SessionCorrupt(ValueError):
+    """Stored state that cannot be read back; the runner resets it and apologises."""
+
+
+@dataclass(frozen=True)
+class Session:
+    status: Status = "intake"
+    started: bool = False  # False until the person has been greeted
+    company: str | None = None
+    role: str | None = None
+    stage: str | None = None  # None once answered means "any stage"
+    company_type: str | None = None
+    priorities: tuple[str, ...] = ()
+    notes: str | None = None
+    answered: tuple[str, ...] = ()  # slots answered or skipped, in order, for "back"
+    earlier: dict[str, str] = field(default_factory=dict)  # answers undone by "back"
+    shown: tuple[str, ...] = ()  # every question id shown in this session
+    current: tuple[str, ...] = ()  # the list on screen, in display order
+    updated_at: float = 0.0
+    expires_at: float = 0.0
+
+    def with_answer(self, slot: str, value: object) -> Session:
+        earlier = {k: v for k, v in self.earlier.items() if k != slot}
+        answered = (*(s for s in self.answered if s != slot), slot)
+        # Any: the slot's parser has already given the value the field's type.
+        change: dict[str, Any] = {slot: value}
+        return replace(self, answered=answered, earlier=earlier, **change)
+
+    def without_last_answer(self) -> tuple[Session, str]:
+        """Undo the latest answer ("back"); returns the new session and the slot undone."""
+        last = self.answered[-1]
+        change: dict[str, Any] = {last: () if last == "priorities" else None}
+        return replace(self, answered=self.answered[:-1], **change), last
+
+
+_TUPLE_FIELDS = {"priorities", "answered", "shown", "current"}
+_FIELD_NAMES = {f.name for f in fields(Session)}
+
+
+def encode(session: Session) -> str:
+    data: dict[str, Any] = asdict(session)
+    data["schema"] = SCHEMA_VERSION
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def decode(raw: str) -> Session:
+    try:
+        data = json.loads(raw)
+    except (TypeError, ValueError) as exc:
+        raise SessionCorrupt(f"not JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise SessionCorrupt("not a JSON object")
+    version = data.pop("schema", None)
+    if version != SCHEMA_VERSION:
+        raise SessionCorrupt(f"unknown schema version {version!r}")
+    unknown = set(data) - _FIELD_NAMES
+    if unknown:
+        raise SessionCorrupt(f"unknown fields {sorted(unknown)}")
+    try:
+        for name in _TUPLE_FIELDS & set(data):
+            if not isinstance(data[name], list) or not all(isinstance(v, str) for v in data[name]):
+                raise SessionCorrupt(f"{name} must be a list of strings")
+            data[name] = tuple(data[name])
+        session = Session(**data)
+    except TypeError as exc:
+        raise SessionCorrupt(str(exc)) from exc
+    _check_types(session)
+    return session
+
+
+def _check_types(session: Session) -> None:
+    if session.status not in ("intake", "results", "paused"):
+        raise SessionCorrupt(f"unknown status {session.status!r}")
+    for name in ("company", "role", "stage", "company_type", "notes"):
+        value = getattr(session, name)
+        if value is not None and not isinstance(value, str):
+            raise SessionCorrupt(f"{name} must be text")
+    if not isinstance(session.earlier, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in session.earlier.items()
+    ):
+        raise SessionCorrupt("earlier must map slot names to text")
+    if not isinstance(session.updated_at, int | float) or not isinstance(session.expires_at, int | float):
+        raise SessionCorrupt("timestamps must be numbers")

@@ -1,0 +1,270 @@
+"""Pick and rank questions for one person: deterministic for the same inputs.
+
+Rules, in the order they bind:
+- eligibility: the stage fits (no stage: any), company type and role family fit when the
+  question names them, delicate questions only where the person asked and the stage suits;
+- every stated priority gets a question, in the person's order, when the count allows;
+- every list of 3 or more has all three purposes;
+- no two near-duplicates in one list, and nothing in `exclude` (already shown) is picked;
+- the rest is filled by score.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from question_bank.model import PURPOSES, Bank, Question, fill_placeholders
+from question_bank.similarity import content_words, near_duplicates
+
+OPENER_ID = "notes-opener"
+_OPENER_TEXT = 'While preparing, I read this about {company}: "{notes}". How is that shaping the plans for {role}?'
+_OPENER_WHY = (
+    "It opens with your own research, which shows you did your homework, and it turns a fact "
+    "into a conversation about what the job will really involve."
+)
+_OPENER_LISTEN = (
+    "Whether they connect it to day-to-day work and speak openly about it. A good answer adds "
+    "detail you could not have found on your own."
+)
+_MAX_NOTE_IN_QUESTION = 160
+
+_ROLE_FAMILY_WORDS: dict[str, tuple[str, ...]] = {
+    "engineering": ("engineer", "developer", "programmer", "software", "devops", "sre", "backend",
+                    "frontend", "full stack", "fullstack", "qa", "tester", "architect", "firmware"),
+    "data": ("data", "analyst", "analytics", "scientist", "machine learning", "ml", "bi", "statistic"),
+    "design": ("design", "designer", "ux", "ui", "illustrator", "artist", "creative"),
+    "product": ("product manager", "product owner", "product lead", "pm"),
+    "sales": ("sales", "account executive", "account manager", "business development", "sdr", "bdr"),
+    "marketing": ("marketing", "marketer", "brand", "seo", "content", "communications", "social media"),
+    "support": ("support", "customer service", "customer success", "help desk", "helpdesk", "call center"),
+    "operations": ("operations", "logistics", "warehouse", "supply chain", "project manager",
+                   "coordinator", "administrator", "admin", "office manager", "retail", "store manager"),
+    "finance": ("finance", "accountant", "accounting", "bookkeeper", "auditor", "controller", "financial"),
+    "people": ("hr", "human resources", "recruiter", "talent", "people partner"),
+    "healthcare": ("nurse", "doctor", "physician", "clinical", "clinician", "therapist", "pharmacist",
+                   "medical", "care assistant", "caregiver", "paramedic", "dental"),
+    "education": ("teacher", "tutor", "lecturer", "professor", "instructor", "educator", "teaching"),
+    "legal": ("lawyer", "attorney", "paralegal", "legal", "solicitor", "counsel", "compliance"),
+    "trades": ("electrician", "plumber", "carpenter", "mechanic", "technician", "welder", "hvac",
+               "machinist", "driver", "installer", "construction"),
+}  # fmt: skip
+TECHNICAL_FAMILIES = frozenset({"engineering", "data"})
+_HOMEWORK_FALLBACK = ("strategy", "culture", "role", "vacancy")
+
+
+def role_family(role: str | None) -> str | None:
+    """The family a job title most likely belongs to, or None when nothing fits."""
+    if not role:
+        return None
+    padded = " " + " ".join(re.sub(r"[^a-z0-9+ ]", " ", role.lower()).split()) + " "
+    best: tuple[int, str] | None = None
+    for family, cues in _ROLE_FAMILY_WORDS.items():
+        for cue in cues:
+            at = padded.find(" " + cue)
+            if at >= 0 and (best is None or len(cue) > best[0]):
+                best = (len(cue), family)
+    return best[1] if best else None
+
+
+@dataclass(frozen=True)
+class Profile:
+    company: str | None = None
+    role: str | None = None
+    stage: str | None = None
+    company_type: str | None = None
+    priorities: tuple[str, ...] = ()
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The bank prepared once for fast selection."""
+
+    bank: Bank
+    questions: tuple[Question, ...]
+    words: dict[str, frozenset[str]]
+    order: dict[str, int]
+
+    @classmethod
+    def build(cls, bank: Bank) -> Catalog:
+        return cls(
+            bank=bank,
+            questions=bank.questions,
+            words={q.id: content_words(q.text) for q in bank.questions},
+            order={q.id: i for i, q in enumerate(bank.questions)},
+        )
+
+    def get(self, question_id: str, profile: Profile) -> Question | None:
+        if question_id == OPENER_ID:
+            return opener(profile)
+        index = self.order.get(question_id)
+        return self.questions[index] if index is not None else None
+
+
+def opener(profile: Profile) -> Question | None:
+    """One opening question built from the person's own research notes."""
+    if not profile.notes:
+        return None
+    note = profile.notes.strip().rstrip(".!?;:,")
+    if len(note) > _MAX_NOTE_IN_QUESTION:
+        note = note[:_MAX_NOTE_IN_QUESTION].rsplit(" ", 1)[0] + "…"
+    if not note:
+        return None
+    text = fill_placeholders(_OPENER_TEXT, profile.company, profile.role, notes=note)
+    return Question(
+        id=OPENER_ID,
+        text=text,
+        purpose="organization",
+        topics=("strategy",),
+        stages=("recruiter", "hiring_manager", "team", "executive", "offer"),
+        why=_OPENER_WHY,
+        listen_for=_OPENER_LISTEN,
+    )
+
+
+def _eligible(q: Question, profile: Profile, family: str | None) -> bool:
+    if profile.stage and profile.stage not in q.stages:
+        return False
+    if q.company_types and profile.company_type not in q.company_types:
+        return False
+    if q.role_families and family not in q.role_families:
+        return False
+    asked = any(t in profile.priorities for t in q.topics)
+    if q.sensitivity == "high":
+        return asked
+    if q.sensitivity == "medium":
+        return asked or profile.stage is not None
+    return True
+
+
+def _score(q: Question, profile: Profile, family: str | None) -> float:
+    score = 0.0
+    count = len(profile.priorities)
+    for rank, topic in enumerate(profile.priorities):
+        if topic in q.topics:
+            weight = (count - rank) * 100.0
+            score += weight if q.topics[0] == topic else weight * 0.4
+    if q.company_types:
+        score += 20
+    if q.role_families:
+        score += 20
+    if profile.stage and len(q.stages) <= 2:
+        score += 5  # written for this very conversation
+    technical_bonus = "tech" in profile.priorities or profile.stage == "team"
+    if q.topics[0] == "tech" and not technical_bonus:
+        score -= 60 if family in TECHNICAL_FAMILIES else 40
+    if q.sensitivity != "low" and not any(t in profile.priorities for t in q.topics):
+        score -= 30
+    return score
+
+
+@dataclass
+class _Picker:
+    catalog: Catalog
+    count: int
+    picked: list[Question]
+
+    def fits(self, q: Question) -> bool:
+        words = self.catalog.words[q.id]
+        return all(p.id != q.id for p in self.picked) and not any(
+            near_duplicates(words, self.catalog.words.get(p.id, frozenset())) for p in self.picked
+        )
+
+    def missing_purposes(self) -> set[str]:
+        if self.count < len(PURPOSES):
+            return set()
+        return set(PURPOSES) - {p.purpose for p in self.picked}
+
+    def take(self, candidates: Iterable[Question]) -> bool:
+        pool = [q for q in candidates if self.fits(q)]
+        missing = self.missing_purposes()
+        if missing and self.count - len(self.picked) <= len(missing):
+            pool = [q for q in pool if q.purpose in missing]
+        if not pool:
+            return False
+        self.picked.append(pool[0])
+        return True
+
+
+def select(
+    catalog: Catalog,
+    profile: Profile,
+    count: int,
+    exclude: Iterable[str] = (),
+) -> list[Question]:
+    """The best `count` questions for `profile`, ranked, never any id in `exclude`."""
+    if count <= 0:
+        return []
+    excluded = set(exclude)
+    family = role_family(profile.role)
+    picked: list[Question] = []
+    first = opener(profile)
+    if first is not None and OPENER_ID not in excluded:
+        picked.append(first)
+    scored = [
+        (-_score(q, profile, family), catalog.order[q.id], q)
+        for q in catalog.questions
+        if q.id not in excluded and _eligible(q, profile, family)
+    ]
+    scored.sort(key=lambda item: (item[0], item[1]))
+    ranked = [q for _, _, q in scored]
+    picker = _Picker(catalog, count, picked)
+    for topic in profile.priorities:
+        if len(picker.picked) >= count:
+            break
+        primary = [q for q in ranked if q.topics[0] == topic]
+        if not picker.take(primary):
+            picker.take(q for q in ranked if topic in q.topics)
+    while len(picker.picked) < count and picker.take(ranked):
+        pass
+    return picker.picked
+
+
+def replacement(
+    catalog: Catalog,
+    profile: Profile,
+    replacing: Question,
+    keep: list[Question],
+    exclude: Iterable[str],
+) -> Question | None:
+    """The best unseen question to stand in for `replacing`: same purpose, then same topic."""
+    excluded = set(exclude)
+    family = role_family(profile.role)
+    others = [catalog.words.get(q.id, content_words(q.text)) for q in keep]
+    best: tuple[float, int, Question] | None = None
+    for q in catalog.questions:
+        if q.id in excluded or not _eligible(q, profile, family):
+            continue
+        if any(near_duplicates(catalog.words[q.id], w) for w in others):
+            continue
+        score = _score(q, profile, family)
+        score += 1000 if q.purpose == replacing.purpose else 0
+        score += 50 if q.topics[0] == replacing.topics[0] else 0
+        key = (-score, catalog.order[q.id], q)
+        if best is None or key[:2] < best[:2]:
+            best = key
+    return best[2] if best else None
+
+
+def _round_robin(bank: Bank, topics: Iterable[str]) -> Iterable[str]:
+    """First homework line of each topic, then the second of each, and so on."""
+    lists = [bank.topics[t].homework for t in topics if t in bank.topics]
+    for depth in range(max((len(items) for items in lists), default=0)):
+        for items in lists:
+            if depth < len(items):
+                yield items[depth]
+
+
+def homework(bank: Bank, profile: Profile, limit: int = 5, minimum: int = 3) -> list[str]:
+    """`minimum` to `limit` things to look up before the interview, led by the priorities."""
+    found: list[str] = []
+    for topics, enough in ((profile.priorities, limit), (_HOMEWORK_FALLBACK, minimum)):
+        for line in _round_robin(bank, topics):
+            if len(found) >= enough:
+                break
+            filled = fill_placeholders(line, profile.company, profile.role)
+            if filled not in found:
+                found.append(filled)
+    return found

@@ -1,0 +1,116 @@
+"""The one path every front end takes: lock the conversation, load, step, save, deliver.
+
+Saving happens before delivery, so a crash between the two never loses an answer. A save that
+loses a compare-and-set race (another replica wrote first) is retried from a fresh load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from bot.engine.dialogue import EngineContext, StepResult, step
+from bot.engine.events import Inbound
+from bot.engine.replies import Reply, Say
+from bot.engine.session import Session, SessionCorrupt, decode, encode
+from bot.store.base import ConversationKey, SessionStore, VersionConflict
+
+log = logging.getLogger(__name__)
+
+Deliver = Callable[[Sequence[Reply]], Awaitable[None]]
+StepFunction = Callable[[Session | None, Inbound, EngineContext], StepResult]
+
+SAVE_ATTEMPTS = 8
+RETRY_BASE_DELAY = 0.002  # seconds; doubled per attempt, with jitter so replicas drift apart
+SORRY_RESET = Say(
+    "Sorry, I couldn't read your saved answers, so we're starting fresh. Nothing else is affected.",
+    "notice",
+)
+SORRY_BROKEN = Say("Sorry, something went wrong on my side. Please try that again in a moment.", "error")
+
+
+class ConversationLocks:
+    """One asyncio lock per conversation, dropped again once nobody holds or awaits it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[ConversationKey, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: ConversationKey) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+class ConversationRunner:
+    def __init__(self, store: SessionStore, ctx: EngineContext, step_function: StepFunction = step) -> None:
+        self.store = store
+        self.ctx = ctx
+        self._step = step_function
+        self.locks = ConversationLocks()
+
+    async def handle(
+        self,
+        key: ConversationKey,
+        event: Inbound,
+        deliver: Deliver,
+        event_id: str | None = None,
+    ) -> None:
+        """Run one event for one conversation. A redelivered `event_id` is ignored."""
+        async with self.locks.hold(key):
+            if event_id is not None and not await self.store.claim_event(event_id, event.at):
+                log.info("ignored redelivered event %s for %s", event_id, key)
+                return
+            try:
+                replies = await self._step_and_save(key, event)
+            except Exception:
+                log.exception("turn failed for %s (event %s)", key, type(event).__name__)
+                replies = (SORRY_BROKEN,)
+            await deliver(replies)
+
+    async def _step_and_save(self, key: ConversationKey, event: Inbound) -> tuple[Reply, ...]:
+        for attempt in range(1, SAVE_ATTEMPTS + 1):
+            stored = await self.store.get(key, event.at)
+            session, prefix = self._decode(key, stored.data if stored else None)
+            result = self._step(session, event, self.ctx)
+            if result.erase_user:
+                removed = await self.store.delete_user(key)
+                log.info("forgot %s (%d records)", key, removed)
+                return result.replies
+            try:
+                await self.store.put(
+                    key,
+                    encode(result.session),
+                    expected_version=stored.version if stored else 0,
+                    expires_at=result.session.expires_at,
+                )
+            except VersionConflict:
+                log.info("conflicting write for %s, attempt %d of %d", key, attempt, SAVE_ATTEMPTS)
+                await asyncio.sleep(RETRY_BASE_DELAY * 2 ** min(attempt, 6) * random.uniform(0.5, 1.5))
+                continue
+            return prefix + result.replies
+        raise RuntimeError(f"could not save {key} after {SAVE_ATTEMPTS} attempts")
+
+    @staticmethod
+    def _decode(key: ConversationKey, raw: str | None) -> tuple[Session | None, tuple[Reply, ...]]:
+        if raw is None:
+            return None, ()
+        try:
+            return decode(raw), ()
+        except SessionCorrupt as exc:
+            log.warning("reset unreadable session for %s: %s", key, exc)
+            return None, (SORRY_RESET,)

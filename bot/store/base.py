@@ -1,0 +1,50 @@
+"""The one storage interface every front end shares through the runner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+EVENT_CLAIM_TTL = 86_400.0  # platforms redeliver within minutes; a day is plenty
+
+
+@dataclass(frozen=True)
+class ConversationKey:
+    """Who a conversation belongs to. DMs, slash commands and buttons of one person share it."""
+
+    platform: str
+    workspace: str
+    user: str
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.workspace}:{self.user}"
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    data: str  # the session as JSON text
+    version: int  # bumped on every write; compare-and-set works on it
+
+
+class VersionConflict(Exception):
+    """Someone else wrote this conversation since it was read."""
+
+
+class SessionStore(Protocol):
+    async def get(self, key: ConversationKey, now: float) -> StoredSession | None:
+        """The stored session, or None when there is none or it has expired."""
+
+    async def put(self, key: ConversationKey, data: str, *, expected_version: int, expires_at: float) -> int:
+        """Write if the stored version is `expected_version` (0: nothing stored); return the new
+        version, or raise VersionConflict."""
+
+    async def delete_user(self, key: ConversationKey) -> int:
+        """Delete everything stored about this person; return how many records went."""
+
+    async def claim_event(self, event_id: str, now: float, ttl: float = EVENT_CLAIM_TTL) -> bool:
+        """True the first time an event id is seen (within `ttl`), False for redeliveries."""
+
+    async def purge_expired(self, now: float) -> int:
+        """Delete expired sessions and event claims; return how many sessions went."""
+
+    async def close(self) -> None: ...

@@ -1,0 +1,50 @@
+"""A store in this process's memory: for tests, benchmarks and `revq ask`."""
+
+from __future__ import annotations
+
+from bot.store.base import EVENT_CLAIM_TTL, ConversationKey, StoredSession, VersionConflict
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._sessions: dict[ConversationKey, tuple[str, int, float]] = {}
+        self._events: dict[str, float] = {}
+
+    async def get(self, key: ConversationKey, now: float) -> StoredSession | None:
+        found = self._sessions.get(key)
+        if found is None:
+            return None
+        data, version, expires_at = found
+        if expires_at <= now:
+            del self._sessions[key]
+            return None
+        return StoredSession(data, version)
+
+    async def put(self, key: ConversationKey, data: str, *, expected_version: int, expires_at: float) -> int:
+        found = self._sessions.get(key)
+        current = found[1] if found else 0
+        if current != expected_version:
+            raise VersionConflict(str(key))
+        self._sessions[key] = (data, current + 1, expires_at)
+        return current + 1
+
+    async def delete_user(self, key: ConversationKey) -> int:
+        return 1 if self._sessions.pop(key, None) is not None else 0
+
+    async def claim_event(self, event_id: str, now: float, ttl: float = EVENT_CLAIM_TTL) -> bool:
+        expires = self._events.get(event_id)
+        if expires is not None and expires > now:
+            return False
+        self._events[event_id] = now + ttl
+        return True
+
+    async def purge_expired(self, now: float) -> int:
+        gone = [k for k, (_, _, expires_at) in self._sessions.items() if expires_at <= now]
+        for key in gone:
+            del self._sessions[key]
+        self._events = {e: t for e, t in self._events.items() if t > now}
+        return len(gone)
+
+    async def close(self) -> None:
+        self._sessions.clear()
+        self._events.clear()

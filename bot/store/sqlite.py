@@ -1,0 +1,151 @@
+"""The embedded default store: one SQLite file in WAL mode, schema kept by numbered migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import aiosqlite
+
+from bot.store.base import EVENT_CLAIM_TTL, ConversationKey, StoredSession, VersionConflict
+
+log = logging.getLogger(__name__)
+
+# Each entry moves the schema one version forward. Never edit a shipped entry: add a new one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE sessions (
+        platform TEXT NOT NULL,
+        workspace TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        data TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        expires_at REAL NOT NULL,
+        PRIMARY KEY (platform, workspace, user_id)
+    );
+    CREATE INDEX sessions_expiry ON sessions (expires_at);
+    CREATE TABLE event_claims (
+        event_id TEXT PRIMARY KEY,
+        expires_at REAL NOT NULL
+    );
+    CREATE INDEX event_claims_expiry ON event_claims (expires_at);
+    """,
+)
+
+
+class SQLiteStore:
+    def __init__(self, connection: aiosqlite.Connection, path: str) -> None:
+        self._db = connection
+        self.path = path
+        self._write_lock = asyncio.Lock()  # one connection: keep each write transaction whole
+
+    @classmethod
+    async def open(cls, path: str | Path) -> SQLiteStore:
+        path = str(path)
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA synchronous=NORMAL")
+            await db.execute("PRAGMA busy_timeout=5000")
+            await cls._migrate(db)
+        except BaseException:
+            await db.close()
+            raise
+        return cls(db, path)
+
+    @staticmethod
+    async def _migrate(db: aiosqlite.Connection) -> None:
+        async with db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        current = int(row[0]) if row else 0
+        if current > len(MIGRATIONS):
+            raise RuntimeError(
+                f"the database schema is version {current}, newer than this revq knows ({len(MIGRATIONS)})"
+            )
+        for version in range(current, len(MIGRATIONS)):
+            script = f"BEGIN IMMEDIATE;\n{MIGRATIONS[version]}\nPRAGMA user_version = {version + 1};\nCOMMIT;"
+            try:
+                await db.executescript(script)
+            except BaseException:
+                if db.in_transaction:
+                    await db.execute("ROLLBACK")
+                raise
+            log.info("sqlite store migrated to schema version %d", version + 1)
+
+    async def journal_mode(self) -> str:
+        async with self._db.execute("PRAGMA journal_mode") as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row else ""
+
+    async def schema_version(self) -> int:
+        async with self._db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def get(self, key: ConversationKey, now: float) -> StoredSession | None:
+        ident = (key.platform, key.workspace, key.user)
+        async with self._db.execute(
+            "SELECT data, version, expires_at FROM sessions WHERE platform=? AND workspace=? AND user_id=?",
+            ident,
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        if row[2] <= now:
+            # Expired: delete now, so the next write starts a new conversation from version 0.
+            async with self._write_lock:
+                await self._db.execute(
+                    "DELETE FROM sessions WHERE platform=? AND workspace=? AND user_id=? AND expires_at <= ?",
+                    (*ident, now),
+                )
+            return None
+        return StoredSession(str(row[0]), int(row[1]))
+
+    async def put(self, key: ConversationKey, data: str, *, expected_version: int, expires_at: float) -> int:
+        ident = (key.platform, key.workspace, key.user)
+        async with self._write_lock:
+            if expected_version == 0:
+                cursor = await self._db.execute(
+                    "INSERT INTO sessions (platform, workspace, user_id, data, version, expires_at) "
+                    "VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT DO NOTHING",
+                    (*ident, data, expires_at),
+                )
+            else:
+                cursor = await self._db.execute(
+                    "UPDATE sessions SET data=?, version=version + 1, expires_at=? "
+                    "WHERE platform=? AND workspace=? AND user_id=? AND version=?",
+                    (data, expires_at, *ident, expected_version),
+                )
+            if cursor.rowcount != 1:
+                raise VersionConflict(str(key))
+        return expected_version + 1
+
+    async def delete_user(self, key: ConversationKey) -> int:
+        async with self._write_lock:
+            cursor = await self._db.execute(
+                "DELETE FROM sessions WHERE platform=? AND workspace=? AND user_id=?",
+                (key.platform, key.workspace, key.user),
+            )
+        return max(cursor.rowcount, 0)
+
+    async def claim_event(self, event_id: str, now: float, ttl: float = EVENT_CLAIM_TTL) -> bool:
+        async with self._write_lock:
+            cursor = await self._db.execute(
+                "INSERT INTO event_claims (event_id, expires_at) VALUES (?, ?) "
+                "ON CONFLICT (event_id) DO UPDATE SET expires_at=excluded.expires_at "
+                "WHERE event_claims.expires_at <= ?",
+                (event_id, now + ttl, now),
+            )
+        return cursor.rowcount == 1
+
+    async def purge_expired(self, now: float) -> int:
+        async with self._write_lock:
+            cursor = await self._db.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
+            await self._db.execute("DELETE FROM event_claims WHERE expires_at <= ?", (now,))
+        return max(cursor.rowcount, 0)
+
+    async def close(self) -> None:
+        await self._db.close()

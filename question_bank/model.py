@@ -1,0 +1,119 @@
+"""The vocabulary of the question bank and the shape of a question.
+
+Nothing here knows about chat: the engine, the CLI and the validator all read from it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+TOPICS: tuple[str, ...] = (
+    "role", "onboarding", "manager", "team", "vacancy", "culture", "learning", "growth",
+    "mentorship", "remote", "worklife", "compensation", "benefits", "stability", "strategy",
+    "inclusion", "tech", "impact", "process",
+)  # fmt: skip
+STAGES: tuple[str, ...] = ("recruiter", "hiring_manager", "team", "executive", "offer")
+PURPOSES: tuple[str, ...] = ("duties", "organization", "personal")
+COMPANY_TYPES: tuple[str, ...] = (
+    "startup", "scaleup", "enterprise", "public_sector", "nonprofit", "agency",
+)  # fmt: skip
+ROLE_FAMILIES: tuple[str, ...] = (
+    "engineering", "data", "design", "product", "sales", "marketing", "support",
+    "operations", "finance", "people", "healthcare", "education", "legal", "trades",
+)  # fmt: skip
+SENSITIVITIES: tuple[str, ...] = ("low", "medium", "high")
+PLACEHOLDERS: tuple[str, ...] = ("company", "role")
+
+STAGE_LABELS: dict[str, str] = {
+    "recruiter": "Recruiter or HR screen",
+    "hiring_manager": "The hiring manager",
+    "team": "Future teammates",
+    "executive": "A senior leader",
+    "offer": "I have an offer",
+}
+COMPANY_TYPE_LABELS: dict[str, str] = {
+    "startup": "Startup",
+    "scaleup": "Growing scale-up",
+    "enterprise": "Large company",
+    "public_sector": "Government or public sector",
+    "nonprofit": "Nonprofit or charity",
+    "agency": "Agency or consultancy",
+}
+PURPOSE_LABELS: dict[str, str] = {
+    "duties": "About the work",
+    "organization": "About the organization",
+    "personal": "About what matters to you",
+}
+
+PLACEHOLDER_PATTERN = re.compile(r"\{([^{}]*)\}")
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    purpose: str
+    topics: tuple[str, ...]
+    stages: tuple[str, ...]
+    why: str
+    listen_for: str
+    company_types: tuple[str, ...] = ()
+    role_families: tuple[str, ...] = ()
+    sensitivity: str = "low"
+    red_flags: tuple[str, ...] = ()
+    follow_ups: tuple[str, ...] = ()
+    source: str = ""  # "file:line", for error messages
+
+    def render(self, company: str | None, role: str | None) -> str:
+        return fill_placeholders(self.text, company, role)
+
+    @staticmethod
+    def render_follow_up(text: str, company: str | None, role: str | None) -> str:
+        return fill_placeholders(text, company, role)
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    label: str
+    hint: str
+    homework: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Phrases people use for each topic, as written in lexicon.yaml."""
+
+    phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Bank:
+    questions: tuple[Question, ...]
+    topics: dict[str, Topic]
+    lexicon: Lexicon
+
+    def by_id(self) -> dict[str, Question]:
+        return {q.id: q for q in self.questions}
+
+
+def company_phrase(company: str | None) -> str:
+    return company if company else "the company"
+
+
+def role_phrase(role: str | None) -> str:
+    return f"the {role} role" if role else "this role"
+
+
+def fill_placeholders(template: str, company: str | None, role: str | None, notes: str | None = None) -> str:
+    """Fill placeholders in one pass, so braces inside the person's own words stay literal."""
+    values = {"company": company_phrase(company), "role": role_phrase(role)}
+    if notes is not None:
+        values["notes"] = notes
+    filled = PLACEHOLDER_PATTERN.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+    # A sentence that opens with our own neutral wording ("the company") gets a capital;
+    # a company name the person typed (say "eBay") is left exactly as written.
+    if template.startswith("{role}") or (template.startswith("{company}") and not company):
+        filled = filled[:1].upper() + filled[1:]
+    return filled

@@ -1,0 +1,339 @@
+"""The dialogue engine's transitions, through `step` only: no store, no I/O."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from bot.engine.dialogue import EngineContext, step
+from bot.engine.events import Text
+from bot.engine.replies import Document, QuestionSet
+from bot.engine.session import Session
+from question_bank.model import PURPOSES, Bank
+from tests.conftest import Conversation, asks, question_set, said
+
+ENGINE_DIR = Path(__file__).resolve().parent.parent / "bot" / "engine"
+
+
+def test_slots_are_asked_in_order_first_unfilled_first(chat: Conversation) -> None:
+    order = [asks(chat.start())[0].slot]
+    for answer in ("Acme", "Data Engineer", "2", "3", "1, 7"):
+        order.append(asks(chat.say(answer))[0].slot)
+    assert order == ["company", "role", "stage", "company_type", "priorities", "notes"]
+    result = question_set(chat.say("They opened a Berlin office last month"))
+    assert chat.session is not None and chat.session.status == "results"
+    assert chat.session.company == "Acme" and chat.session.role == "Data Engineer"
+    assert chat.session.stage == "hiring_manager" and chat.session.company_type == "enterprise"
+    assert chat.session.priorities == ("role", "learning")
+    assert len(result.cards) == chat.ctx.question_count
+
+
+def test_question_list_has_all_purposes_why_listen_for_and_homework(chat: Conversation) -> None:
+    result = chat.complete()
+    assert {c.purpose for c in result.cards} == set(PURPOSES)
+    assert all(c.why and c.listen_for for c in result.cards)
+    assert [c.number for c in result.cards] == list(range(1, len(result.cards) + 1))
+    assert 3 <= len(result.homework) <= 5
+    assert all("{" not in c.text for c in result.cards)
+    assert all(c.text.endswith("?") for c in result.cards)
+
+
+def test_priorities_lead_the_ranking(ctx: EngineContext) -> None:
+    from bot.engine.tailor import Profile, select
+
+    ranked = select(ctx.catalog, Profile(company="Acme", priorities=("remote", "learning", "mentorship")), 6)
+    assert ranked[0].topics[0] == "remote"
+    covered = {t for q in ranked for t in q.topics}
+    assert {"remote", "learning", "mentorship"} <= covered
+
+
+def test_stage_is_respected(chat: Conversation) -> None:
+    result = chat.complete(stage="1")
+    assert all("recruiter" in c.stages for c in result.cards)
+
+
+def test_unknown_stage_gets_the_choices_again(chat: Conversation) -> None:
+    chat.start()
+    chat.say("Acme")
+    chat.say("Nurse")
+    replies = chat.say("the janitor's cousin")
+    assert "didn't recognise" in said(replies)
+    assert asks(replies)[0].slot == "stage"
+    assert len(asks(replies)[0].choices) == 6
+
+
+def test_stage_words_and_not_sure(chat: Conversation) -> None:
+    chat.start()
+    chat.say("Acme")
+    chat.say("skip")
+    chat.say("not sure")
+    assert chat.session is not None and "stage" in chat.session.answered and chat.session.stage is None
+    chat.command("back")
+    chat.say("a phone screen with HR")
+    assert chat.session.stage == "recruiter"
+
+
+def test_skip_company_gives_neutral_wording(chat: Conversation) -> None:
+    result = chat.complete(company="skip", role="skip")
+    assert chat.session is not None and chat.session.company is None
+    assert "the company" in result.title
+    assert not any("None" in c.text for c in result.cards)
+
+
+def test_priorities_cannot_be_skipped(chat: Conversation) -> None:
+    chat.start()
+    for answer in ("Acme", "skip", "skip", "skip"):
+        chat.say(answer)
+    replies = chat.say("skip")
+    assert "can't be skipped" in said(replies) or "need at least one" in said(replies)
+    assert asks(replies)[0].slot == "priorities"
+
+
+def test_back_reasks_previous_slot_and_keeps_earlier_answer(chat: Conversation) -> None:
+    chat.start()
+    chat.say("Acme")
+    replies = chat.command("back")
+    ask = asks(replies)[0]
+    assert ask.slot == "company" and ask.earlier_answer == "Acme"
+    chat.say("Globex")
+    assert chat.session is not None and chat.session.company == "Globex"
+
+
+def test_back_at_first_question_says_so(chat: Conversation) -> None:
+    chat.start()
+    replies = chat.say("back")
+    assert "first question" in said(replies)
+    assert asks(replies)[0].slot == "company"
+
+
+def test_back_from_results_returns_to_notes(chat: Conversation) -> None:
+    chat.complete(notes="They ship a mobile app")
+    replies = chat.say("back")
+    assert asks(replies)[0].slot == "notes"
+    assert asks(replies)[0].earlier_answer == "They ship a mobile app"
+
+
+def test_help_works_at_every_step_and_reasks(chat: Conversation) -> None:
+    chat.start()
+    replies = chat.say("help")
+    assert "swap 2" in said(replies) and asks(replies)[0].slot == "company"
+    chat.complete()
+    assert "export" in said(chat.say("/help"))
+
+
+def test_restart_clears_answers(chat: Conversation) -> None:
+    chat.complete()
+    replies = chat.say("restart")
+    assert asks(replies)[0].slot == "company"
+    assert chat.session is not None and chat.session.company is None and chat.session.priorities == ()
+
+
+def test_cancel_pauses_and_anything_resumes_without_losing_answers(chat: Conversation) -> None:
+    chat.start()
+    chat.say("Acme")
+    chat.say("Nurse")
+    assert "Paused" in said(chat.say("cancel"))
+    replies = chat.say("hello again")
+    assert "Welcome back" in said(replies)
+    assert asks(replies)[0].slot == "stage"
+    assert chat.session is not None and chat.session.company == "Acme" and chat.session.role == "Nurse"
+
+
+def test_more_never_repeats_a_question(chat: Conversation) -> None:
+    first = chat.complete()
+    seen = {c.id for c in first.cards}
+    for _ in range(4):
+        replies = chat.say("more")
+        found = [r for r in replies if isinstance(r, QuestionSet)]
+        if not found:
+            break
+        ids = {c.id for c in found[0].cards}
+        assert not ids & seen
+        seen |= ids
+    assert chat.session is not None and set(chat.session.shown) == seen
+
+
+def test_more_runs_out_politely(ctx: EngineContext, bank: Bank) -> None:
+    chat = Conversation(ctx)
+    chat.complete(stage="5")
+    for _ in range(len(bank.questions)):
+        replies = chat.say("more")
+        if "every question" in said(replies):
+            break
+    else:
+        raise AssertionError("more never ran out")
+
+
+def test_swap_replaces_one_question_with_an_unseen_one(chat: Conversation) -> None:
+    first = chat.complete()
+    before = [c.id for c in first.cards]
+    replies = chat.say("swap 2")
+    after = [c.id for c in question_set(replies).cards]
+    assert after[0] == before[0] and after[2:] == before[2:]
+    assert after[1] not in before
+    assert question_set(replies).cards[1].purpose == first.cards[1].purpose
+
+
+def test_swap_with_bad_number_explains(chat: Conversation) -> None:
+    chat.complete()
+    assert "from 1 to 6" in said(chat.say("swap 99"))
+    assert "from 1 to 6" in said(chat.say("swap"))
+    assert "once you have a list" in said(Conversation(chat.ctx).say("swap 1"))
+
+
+def test_export_gives_plain_text_copy(chat: Conversation) -> None:
+    result = chat.complete(company="Acme *bold* <!channel>")
+    replies = chat.say("export")
+    doc = next(r for r in replies if isinstance(r, Document))
+    for card in result.cards:
+        assert card.text in doc.body
+    assert "Acme *bold* <!channel>" in doc.body  # literal: escaping is the renderer's job
+    assert "Listen for:" in doc.body
+
+
+def test_forget_asks_the_runner_to_erase_and_confirms(chat: Conversation) -> None:
+    chat.complete()
+    replies = chat.say("forget")
+    assert chat.last is not None and chat.last.erase_user
+    assert "erased" in said(replies)
+    assert chat.session == Session(updated_at=chat.clock, expires_at=chat.clock + chat.ctx.session_ttl)
+
+
+def test_commands_also_work_as_actions(chat: Conversation) -> None:
+    chat.complete()
+    assert question_set(chat.command("swap", "1"))
+    assert question_set(chat.command("more"))
+
+
+def test_picks_from_buttons(chat: Conversation) -> None:
+    chat.start()
+    chat.say("Acme")
+    chat.say("skip")
+    assert asks(chat.pick("stage", "team"))[0].slot == "company_type"
+    chat.pick("company_type", "any")
+    replies = chat.pick("priorities", "remote", "growth")
+    assert chat.session is not None and chat.session.priorities == ("remote", "growth")
+    assert asks(replies)[0].slot == "notes"
+
+
+def test_stale_pick_is_refused_and_current_step_repeated(chat: Conversation) -> None:
+    chat.start()
+    replies = chat.pick("stage", "team")
+    assert "earlier step" in said(replies)
+    assert asks(replies)[0].slot == "company"
+    chat.say("Acme")
+    chat.say("skip")
+    replies = chat.pick("stage", "janitor")
+    assert asks(replies)[0].slot == "stage"
+
+
+# --- bad input -------------------------------------------------------------------------
+
+
+def test_empty_and_whitespace_get_a_clear_reply(chat: Conversation) -> None:
+    chat.start()
+    for text in ("", "   ", "\n\t", "\x00\x01\x7f"):
+        replies = chat.say(text)
+        assert "didn't get any text" in said(replies)
+        assert asks(replies)[0].slot == "company"
+
+
+def test_huge_message_is_truncated_with_notice(chat: Conversation) -> None:
+    chat.start()
+    chat.say("Acme")
+    chat.say("skip")
+    chat.say("skip")
+    chat.say("skip")
+    replies = chat.say("remote work please " * 500)
+    assert "first 2,000 characters" in said(replies)
+    assert chat.session is not None and chat.session.priorities[:1] == ("remote",)
+
+
+def test_control_characters_and_ansi_are_removed(chat: Conversation) -> None:
+    chat.start()
+    chat.say("Ac\x1b[31mme\x07 \u202eCorp")
+    assert chat.session is not None and chat.session.company == "Acme Corp"
+
+
+def test_binary_noise_never_breaks_a_turn(chat: Conversation) -> None:
+    chat.start()
+    noise = bytes(range(256)).decode("latin-1") + "\ufffd\ud800"[:1]
+    replies = chat.say(noise)
+    assert replies  # answered, and the company slot accepted or re-asked
+    assert chat.session is not None and chat.session.status == "intake"
+
+
+def test_braces_in_company_are_rendered_literally(chat: Conversation) -> None:
+    result = chat.complete(company="{__class__} {role} {company}")
+    assert "{__class__} {role} {company}" in result.title
+    texts = " ".join(c.text for c in result.cards)
+    assert "__class__" not in texts or "{__class__} {role} {company}" in texts
+
+
+def test_unknown_command_gets_a_clear_reply(chat: Conversation) -> None:
+    chat.start()
+    replies = chat.say("/frobnicate now")
+    assert 'don\'t know the command "frobnicate"' in said(replies)
+    assert asks(replies)[0].slot == "company"
+    assert chat.session is not None and chat.session.company is None
+
+
+def test_mentions_and_markdown_are_kept_as_plain_text(chat: Conversation) -> None:
+    chat.start()
+    chat.say("<!channel> @everyone **Acme**")
+    assert chat.session is not None and chat.session.company == "<!channel> @everyone **Acme**"
+
+
+def test_long_company_name_is_cut_with_notice(chat: Conversation) -> None:
+    chat.start()
+    replies = chat.say("A" * 300)
+    assert "first 100 characters" in said(replies)
+    assert chat.session is not None and chat.session.company == "A" * 100
+
+
+def test_priorities_by_number_and_too_many(chat: Conversation) -> None:
+    chat.start()
+    for answer in ("Acme", "skip", "skip", "skip"):
+        chat.say(answer)
+    assert "from 1 to 19" in said(chat.say("0, 99"))
+    replies = chat.say("1 2 3 4 5 6 7")
+    assert "first 5" in said(replies)
+    assert chat.session is not None and chat.session.priorities == ("role", "onboarding", "manager", "team", "vacancy")
+
+
+def test_text_after_results_gets_guidance_not_lost(chat: Conversation) -> None:
+    chat.complete()
+    replies = chat.say("thanks!")
+    assert "more" in said(replies) and "swap" in said(replies)
+
+
+# --- properties of the engine ------------------------------------------------------------
+
+
+def test_step_is_deterministic(ctx: EngineContext) -> None:
+    a, b = Conversation(ctx), Conversation(ctx)
+    assert a.complete() == b.complete()
+    assert a.session == b.session
+
+
+def test_step_stamps_time_from_the_event(ctx: EngineContext) -> None:
+    result = step(None, Text("hi", 123.0), ctx)
+    assert result.session.updated_at == 123.0
+    assert result.session.expires_at == 123.0 + ctx.session_ttl
+
+
+def test_engine_imports_no_io_or_platform_libraries() -> None:
+    banned = {"slack_bolt", "slack_sdk", "discord", "aiosqlite", "sqlite3", "redis", "asyncio", "time",
+              "socket", "os", "subprocess", "random", "datetime", "bot.store", "bot.runner", "bot.adapters"}
+    for path in ENGINE_DIR.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                assert not any(name == b or name.startswith(b + ".") for b in banned), f"{path.name} imports {name}"
+        source = path.read_text()
+        assert "sleep(" not in source and "time.time" not in source and "open(" not in source

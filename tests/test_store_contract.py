@@ -1,0 +1,151 @@
+"""One contract every SessionStore must meet, run against each implementation."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.store import ConversationKey, MemoryStore, SessionStore, SQLiteStore, VersionConflict
+from bot.store.sqlite import MIGRATIONS
+
+ALICE = ConversationKey("slack", "T1", "U-alice")
+BOB = ConversationKey("slack", "T1", "U-bob")
+ALICE_ELSEWHERE = ConversationKey("discord", "G9", "U-alice")
+NOW = 1_700_000_000.0
+LATER = NOW + 3600
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SessionStore]:
+    made: SessionStore = MemoryStore() if request.param == "memory" else await SQLiteStore.open(tmp_path / "revq.db")
+    yield made
+    await made.close()
+
+
+async def test_get_missing_is_none(store: SessionStore) -> None:
+    assert await store.get(ALICE, NOW) is None
+
+
+async def test_put_then_get_round_trips_and_versions_grow(store: SessionStore) -> None:
+    v1 = await store.put(ALICE, '{"a": 1}', expected_version=0, expires_at=LATER)
+    got = await store.get(ALICE, NOW)
+    assert got is not None and got.data == '{"a": 1}' and got.version == v1 == 1
+    v2 = await store.put(ALICE, '{"a": 2}', expected_version=v1, expires_at=LATER)
+    got = await store.get(ALICE, NOW)
+    assert got is not None and got.data == '{"a": 2}' and got.version == v2 == 2
+
+
+async def test_compare_and_set_rejects_stale_versions(store: SessionStore) -> None:
+    await store.put(ALICE, "one", expected_version=0, expires_at=LATER)
+    with pytest.raises(VersionConflict):
+        await store.put(ALICE, "again-new", expected_version=0, expires_at=LATER)
+    await store.put(ALICE, "two", expected_version=1, expires_at=LATER)
+    with pytest.raises(VersionConflict):
+        await store.put(ALICE, "stale", expected_version=1, expires_at=LATER)
+    with pytest.raises(VersionConflict):
+        await store.put(BOB, "never-written", expected_version=3, expires_at=LATER)
+    got = await store.get(ALICE, NOW)
+    assert got is not None and got.data == "two"
+
+
+async def test_keys_are_separate_per_platform_workspace_and_user(store: SessionStore) -> None:
+    await store.put(ALICE, "alice", expected_version=0, expires_at=LATER)
+    await store.put(BOB, "bob", expected_version=0, expires_at=LATER)
+    await store.put(ALICE_ELSEWHERE, "alice-discord", expected_version=0, expires_at=LATER)
+    assert [(await store.get(k, NOW)).data for k in (ALICE, BOB, ALICE_ELSEWHERE)] == [  # type: ignore[union-attr]
+        "alice",
+        "bob",
+        "alice-discord",
+    ]
+
+
+async def test_delete_user_removes_only_that_person(store: SessionStore) -> None:
+    await store.put(ALICE, "alice", expected_version=0, expires_at=LATER)
+    await store.put(BOB, "bob", expected_version=0, expires_at=LATER)
+    assert await store.delete_user(ALICE) == 1
+    assert await store.get(ALICE, NOW) is None
+    assert await store.get(BOB, NOW) is not None
+    assert await store.delete_user(ALICE) == 0
+    # after forgetting, a new conversation starts from version 0 again
+    assert await store.put(ALICE, "fresh", expected_version=0, expires_at=LATER) == 1
+
+
+async def test_claim_event_is_true_exactly_once(store: SessionStore) -> None:
+    assert await store.claim_event("Ev1", NOW) is True
+    assert await store.claim_event("Ev1", NOW + 1) is False
+    assert await store.claim_event("Ev2", NOW + 1) is True
+    # once a claim has expired the id may be claimed again, once
+    assert await store.claim_event("Ev3", NOW, ttl=5) is True
+    assert await store.claim_event("Ev3", NOW + 4) is False
+    assert await store.claim_event("Ev3", NOW + 10) is True
+    assert await store.claim_event("Ev3", NOW + 11) is False
+
+
+async def test_expired_sessions_are_gone(store: SessionStore) -> None:
+    await store.put(ALICE, "old", expected_version=0, expires_at=NOW + 10)
+    await store.put(BOB, "fresh", expected_version=0, expires_at=NOW + 10_000)
+    assert await store.get(ALICE, NOW + 11) is None
+    # an expired conversation is replaced by a new one
+    assert await store.put(ALICE, "new", expected_version=0, expires_at=NOW + 10_000) == 1
+    await store.put(ConversationKey("slack", "T1", "U-carol"), "x", expected_version=0, expires_at=NOW + 5)
+    assert await store.purge_expired(NOW + 20) == 1
+    assert await store.get(BOB, NOW + 20) is not None
+
+
+async def test_unicode_and_large_payloads_round_trip(store: SessionStore) -> None:
+    payload = '{"company": "Café Müller-Øst 🌱 {__class__}"}' + " " * 200_000
+    await store.put(ALICE, payload, expected_version=0, expires_at=LATER)
+    got = await store.get(ALICE, NOW)
+    assert got is not None and got.data == payload
+
+
+# --- SQLite specifics ----------------------------------------------------------------------
+
+
+async def test_sqlite_uses_wal_and_current_schema(tmp_path: Path) -> None:
+    store = await SQLiteStore.open(tmp_path / "revq.db")
+    try:
+        assert await store.journal_mode() == "wal"
+        assert await store.schema_version() == len(MIGRATIONS)
+    finally:
+        await store.close()
+
+
+async def test_sqlite_survives_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "revq.db"
+    store = await SQLiteStore.open(path)
+    await store.put(ALICE, "kept", expected_version=0, expires_at=LATER)
+    await store.claim_event("Ev1", NOW)
+    await store.close()
+    store = await SQLiteStore.open(path)
+    try:
+        got = await store.get(ALICE, NOW)
+        assert got is not None and got.data == "kept" and got.version == 1
+        assert await store.claim_event("Ev1", NOW) is False
+    finally:
+        await store.close()
+
+
+async def test_sqlite_refuses_a_newer_schema(tmp_path: Path) -> None:
+    path = tmp_path / "revq.db"
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    with pytest.raises(RuntimeError, match="newer than this revq knows"):
+        await SQLiteStore.open(path)
+
+
+async def test_sqlite_two_connections_see_each_others_writes(tmp_path: Path) -> None:
+    path = tmp_path / "revq.db"
+    a, b = await SQLiteStore.open(path), await SQLiteStore.open(path)
+    try:
+        await a.put(ALICE, "from-a", expected_version=0, expires_at=LATER)
+        with pytest.raises(VersionConflict):
+            await b.put(ALICE, "from-b", expected_version=0, expires_at=LATER)
+        assert await b.claim_event("Ev", NOW) is True
+        assert await a.claim_event("Ev", NOW) is False
+    finally:
+        await a.close()
+        await b.close()
