@@ -1,0 +1,131 @@
+"""Benchmark: scripted whole conversations through the shared runner.
+
+For the memory store and the SQLite store it prints conversations per second and per-turn
+p50/p99, and compares each with a no-op step driven through the same runner and store in the
+same run (the baseline: everything but the engine's own work).
+
+    python bench/engine.py [--conversations 400] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.engine.dialogue import EngineContext, StepResult, step  # noqa: E402
+from bot.engine.events import Command, Inbound, Text  # noqa: E402
+from bot.engine.replies import Reply  # noqa: E402
+from bot.engine.session import Session  # noqa: E402
+from bot.runner import ConversationRunner, StepFunction  # noqa: E402
+from bot.store import ConversationKey, MemoryStore, SessionStore, SQLiteStore  # noqa: E402
+from question_bank import default_bank  # noqa: E402
+
+# start, then six answers; the last answer produces the question list
+SCRIPT: tuple[str | None, ...] = (
+    None,
+    "Acme Analytics",
+    "Data Engineer",
+    "hiring manager",
+    "scale-up",
+    "I don't want to drive 80 miles each way, a learning budget and a real promotion path",
+    "They just raised a Series B and are hiring a platform team",
+)
+
+
+def noop_step(session: Session | None, event: Inbound, ctx: EngineContext) -> StepResult:
+    """The baseline: load and save the same amount of state, decide nothing."""
+    session = session or Session()
+    return StepResult(replace(session, updated_at=event.at, expires_at=event.at + ctx.session_ttl), ())
+
+
+@dataclass
+class Timings:
+    turns: list[float] = field(default_factory=list)
+    list_turns: list[float] = field(default_factory=list)  # the turn that builds the question list
+    elapsed: float = 0.0
+    conversations: int = 0
+
+
+async def _discard(replies: Sequence[Reply]) -> None:
+    return None
+
+
+async def run_conversations(store: SessionStore, ctx: EngineContext, step_function: StepFunction, count: int,
+                            offset: int, timings: Timings) -> None:  # fmt: skip
+    runner = ConversationRunner(store, ctx, step_function)
+    started = time.perf_counter()
+    for n in range(count):
+        key = ConversationKey("bench", "W1", f"U{offset + n}")
+        for i, text in enumerate(SCRIPT):
+            now = 1_800_000_000.0 + n + i
+            event: Inbound = Command("start", now) if text is None else Text(text, now)
+            t0 = time.perf_counter()
+            await runner.handle(key, event, _discard)
+            spent = time.perf_counter() - t0
+            if text is not None:
+                timings.turns.append(spent)
+            if i == len(SCRIPT) - 1:
+                timings.list_turns.append(spent)
+    timings.elapsed += time.perf_counter() - started
+    timings.conversations += count
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))] * 1000
+
+
+async def bench_store(name: str, make_store: type[MemoryStore] | None, db_dir: Path, ctx: EngineContext,
+                      conversations: int, rounds: int) -> dict[str, Timings]:  # fmt: skip
+    results = {"engine": Timings(), "no-op": Timings()}
+    store: SessionStore = MemoryStore() if make_store else await SQLiteStore.open(db_dir / f"{name}.db")
+    try:
+        # warm-up, then alternate the two so drift on the machine hits both alike
+        await run_conversations(store, ctx, step, 20, 10_000_000, Timings())
+        for r in range(rounds):
+            for label, fn in (("engine", step), ("no-op", noop_step)):
+                offset = (r * 2 + (label == "no-op")) * conversations
+                await run_conversations(store, ctx, fn, conversations, offset, results[label])
+    finally:
+        await store.close()
+    return results
+
+
+def report(name: str, results: dict[str, Timings]) -> None:
+    print(f"\n{name} store")
+    print(f"  {'step':<8} {'conv/s':>9} {'turn p50 ms':>12} {'turn p99 ms':>12} {'list-turn p99 ms':>17}")
+    for label, t in results.items():
+        rate = t.conversations / t.elapsed
+        line = f"  {label:<8} {rate:>9.0f} {pct(t.turns, 50):>12.3f} {pct(t.turns, 99):>12.3f}"
+        print(line + (f" {pct(t.list_turns, 99):>17.3f}" if label == "engine" else ""))
+    engine, noop = results["engine"], results["no-op"]
+    per_conv = (engine.elapsed / engine.conversations) / (noop.elapsed / noop.conversations)
+    print(f"  ratio engine/no-op: whole conversation {per_conv:.2f}x, "
+          f"turn p50 {statistics.median(engine.turns) / statistics.median(noop.turns):.2f}x, "
+          f"turn p99 {pct(engine.turns, 99) / pct(noop.turns, 99):.2f}x")  # fmt: skip
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--conversations", type=int, default=400, help="per round and step (default 400)")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    ctx = EngineContext.build(default_bank())
+    print(f"{args.rounds} rounds x {args.conversations} conversations of {len(SCRIPT) - 1} turns (+ start) "
+          f"per step; bank of {len(ctx.bank.questions)} questions; Python {sys.version.split()[0]}")  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, kind in (("memory", MemoryStore), ("sqlite", None)):
+            report(name, await bench_store(name, kind, Path(tmp), ctx, args.conversations, args.rounds))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,156 @@
+"""`revq` as people run it: real subprocesses, real SQLite files."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from question_bank.model import PURPOSES, STAGES, TOPICS
+
+REPO = Path(__file__).resolve().parent.parent
+REVQ = [sys.executable, "-m", "bot.cli"]
+
+
+def revq(*args: str, stdin: str | bytes = b"", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "REVQ_LOG_LEVEL": "WARNING", **(env or {})}
+    data = stdin.encode() if isinstance(stdin, str) else stdin
+    done = subprocess.run([*REVQ, *args], input=data, capture_output=True, env=full_env, cwd=REPO, timeout=60)
+    return subprocess.CompletedProcess(
+        done.args, done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
+    )
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> dict[str, str]:
+    return {"REVQ_DB": str(tmp_path / "revq.db")}
+
+
+def test_scripted_chat_runs_a_whole_conversation(db: dict[str, str]) -> None:
+    script = "Acme\nData Engineer\n2\nskip\n10, 7\nThey opened a Berlin office\nmore\nexport\n"
+    done = revq("chat", stdin=script, env=db)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "[1/6] Which company" in out and "[6/6]" in out
+    assert "Questions to ask Acme (Data Engineer, The hiring manager)" in out
+    assert "Why ask:" in out and "Listen for:" in out and "Before the interview, look up:" in out
+    assert "More questions" in out
+    assert out.count("Open with your research") >= 1 and "Berlin office" in out
+    assert "Traceback" not in out + done.stderr
+    assert "> " not in out.splitlines()[0]  # not a terminal: no prompt decoration
+
+
+def test_chat_resumes_after_the_process_stops(db: dict[str, str]) -> None:
+    first = revq("chat", stdin="Globex\nNurse\n", env=db)
+    assert "[3/6] Who will you be talking to?" in first.stdout
+    second = revq("chat", stdin="1\n", env=db)
+    assert "Welcome back" in second.stdout
+    # continues from the last answer: stage is asked again and then company type follows
+    assert "[3/6] Who will you be talking to?" in second.stdout
+    assert "[4/6] What kind of employer" in second.stdout
+    third = revq("chat", "--new", stdin="", env=db)
+    assert "[1/6] Which company" in third.stdout
+
+
+def test_chat_survives_binary_and_hostile_input(db: dict[str, str]) -> None:
+    hostile = b"\xff\xfe\x00garbage\n" + b"{__class__} <!channel> @everyone\n" + b"x" * 5000 + b"\n/nope\n\n"
+    done = revq("chat", stdin=hostile, env=db)
+    assert done.returncode == 0
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "first 2,000 characters" in done.stdout
+    assert "don't know the command" in done.stdout
+    assert "didn't get any text" in done.stdout
+
+
+def test_chat_with_bad_setting_exits_2_with_one_line(db: dict[str, str]) -> None:
+    done = revq("chat", env={**db, "REVQ_SESSION_TTL_DAYS": "forever"})
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "REVQ_SESSION_TTL_DAYS" in done.stderr
+
+
+def test_ask_json_contract() -> None:
+    done = revq(
+        "ask", "--company", "Acme", "--role", "Data Engineer", "--stage", "hiring_manager",
+        "--priorities", "remote work and a learning budget", "--format", "json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert set(data) == {"company", "role", "stage", "company_type", "priorities", "questions", "homework"}
+    assert data["company"] == "Acme" and data["role"] == "Data Engineer"
+    assert data["stage"] == "hiring_manager" and data["company_type"] is None
+    assert data["priorities"] == ["remote", "learning"]
+    assert len(data["questions"]) == 6
+    for q in data["questions"]:
+        assert set(q) == {"id", "text", "purpose", "topics", "stages", "why", "listen_for"}
+        assert q["purpose"] in PURPOSES and set(q["topics"]) <= set(TOPICS)
+        assert "hiring_manager" in q["stages"] and set(q["stages"]) <= set(STAGES)
+        assert "{" not in q["text"]
+    assert data["questions"][0]["topics"][0] == "remote" or data["questions"][1]["topics"][0] == "remote"
+    assert 3 <= len(data["homework"]) <= 5 and all(isinstance(h, str) for h in data["homework"])
+
+
+def test_ask_json_with_nothing_optional() -> None:
+    done = revq("ask", "--company", "{__class__}", "--count", "3", "--format", "json")
+    data = json.loads(done.stdout)
+    assert data["company"] == "{__class__}" and data["role"] is None and data["stage"] is None
+    assert data["priorities"] == [] and len(data["questions"]) == 3
+    assert {q["purpose"] for q in data["questions"]} == set(PURPOSES)
+
+
+def test_ask_text_and_markdown_formats() -> None:
+    text = revq("ask", "--company", "Acme", "--priorities", "mentors")
+    assert text.returncode == 0 and "Questions to ask Acme" in text.stdout and "Why ask:" in text.stdout
+    md = revq("ask", "--company", "Acme *Corp* <!channel>", "--format", "markdown")
+    assert md.stdout.startswith("# Questions to ask Acme \\*Corp\\* \\<\\!channel\\>")
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--stage", "boss"], "--stage must be one of: recruiter, hiring_manager, team, executive, offer"),
+        (["--count", "0"], "--count must be a whole number from 1 to 20"),
+        (["--company-type", "cult"], "--company-type must be one of: startup, scaleup"),
+        (["--format", "pdf"], "invalid choice: 'pdf'"),
+        (["--priorities", "asdfgh qwerty"], "couldn't tell which topics"),
+    ],
+)
+def test_ask_bad_values_exit_2_with_one_clear_line(args: list[str], needle: str) -> None:
+    done = revq("ask", "--company", "Acme", *args)
+    assert done.returncode == 2
+    assert needle in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert done.stdout == ""
+
+
+def test_help_describes_every_command() -> None:
+    done = revq("--help")
+    assert done.returncode == 0
+    for word in ("chat", "ask", "bank", "REVQ_DB", "REVQ_STORE"):
+        assert word in done.stdout
+
+
+def test_bank_validate_and_stats_on_the_shipped_bank() -> None:
+    assert revq("bank", "validate").returncode == 0
+    stats = revq("bank", "stats")
+    assert stats.returncode == 0 and "per topic:" in stats.stdout and "per company type:" in stats.stdout
+
+
+def test_bank_validate_reports_file_line_id_and_field(tmp_path: Path) -> None:
+    bank = tmp_path / "bank"
+    shutil.copytree(REPO / "question_bank", bank, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    target = bank / "questions" / "remote.yaml"
+    lines = target.read_text().splitlines()
+    stage_line = next(i for i, line in enumerate(lines) if line.strip().startswith("stages:"))
+    lines[stage_line] = lines[stage_line].split(":")[0] + ": [anytime]"
+    target.write_text("\n".join(lines) + "\n")
+    done = revq("bank", "validate", env={"REVQ_BANK": str(bank)})
+    assert done.returncode == 1
+    assert f"remote.yaml:{stage_line + 1}: remote-" in done.stderr
+    assert "stages.0: 'anytime' is not one of" in done.stderr
+    chat = revq("chat", env={"REVQ_BANK": str(bank), "REVQ_STORE": "memory"})
+    assert chat.returncode == 1 and "remote.yaml" in chat.stderr and "Traceback" not in chat.stderr
