@@ -21,13 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.engine.dialogue import EngineContext, StepResult, step  # noqa: E402
-from bot.engine.events import Command, Inbound, Text  # noqa: E402
-from bot.engine.replies import Reply  # noqa: E402
-from bot.engine.session import Session  # noqa: E402
-from bot.runner import ConversationRunner, StepFunction  # noqa: E402
-from bot.store import ConversationKey, MemoryStore, SessionStore, SQLiteStore  # noqa: E402
-from question_bank import default_bank  # noqa: E402
+from bot.engine.dialogue import EngineContext, StepResult, step
+from bot.engine.events import Command, Inbound, Text
+from bot.engine.replies import Reply
+from bot.engine.session import Session
+from bot.runner import ConversationRunner, StepFunction
+from bot.store import ConversationKey, MemoryStore, SessionStore, SQLiteStore
+from question_bank import default_bank
 
 # start, then six answers; the last answer produces the question list
 SCRIPT: tuple[str | None, ...] = (

@@ -7,6 +7,7 @@ broken bank fails at start-up with a message a volunteer editor can act on.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -25,6 +26,7 @@ from question_bank.model import (
     Question,
     Topic,
 )
+from question_bank.similarity import content_words, near_duplicates
 
 BANK_DIR = Path(__file__).resolve().parent
 SCHEMA_PATH = BANK_DIR / "schema.json"
@@ -141,11 +143,47 @@ def _content_problems(name: str, data: dict[str, Any], node: yaml.Node | None) -
                 yield problem("follow_ups", f"unknown placeholder {{{unknown}}}")
         if item["text"].count("{") != item["text"].count("}"):
             yield problem("text", "unbalanced braces")
+        if not reads_as_question(item["text"]):
+            yield problem("text", "does not read as a question (start the last sentence with how, what, is, do, ...)")
+        for follow_up in item.get("follow_ups", []):
+            if not reads_as_question(follow_up):
+                yield problem("follow_ups", f"{follow_up!r} does not read as a question")
     for i, line in enumerate(data.get("homework", [])):
         for unknown in _unknown_placeholders(line):
             yield BankProblem(
                 name, _line_of(node, ["homework", i]), None, "homework", f"unknown placeholder {{{unknown}}}"
             )
+
+
+_QUESTION_WORDS = frozenset(
+    (
+        "how", "what", "when", "where", "who", "whom", "whose", "which", "why", "is", "are", "am", "do",
+        "does", "did", "can", "could", "would", "will", "should", "shall", "has", "have", "had", "was",
+        "were", "may", "might", "any",
+    )
+)  # fmt: skip
+
+
+def reads_as_question(text: str) -> bool:
+    """Ends with '?' and its last sentence asks something (rules out "Tell me about X?")."""
+    if not text.rstrip().endswith("?"):
+        return False
+    last = re.split(r"(?<=[.!?:;])\s+", text.strip())[-1]
+    words = {w.strip(",'\"").lower().split("'")[0] for w in last.split()}
+    return bool(words & _QUESTION_WORDS)
+
+
+def _near_duplicate_problems(questions: list[Question]) -> Iterator[BankProblem]:
+    words = [content_words(q.text) for q in questions]
+    for i, first in enumerate(questions):
+        for j in range(i + 1, len(questions)):
+            if near_duplicates(words[i], words[j]):
+                second = questions[j]
+                file, line = second.source.rsplit(":", 1)
+                yield BankProblem(
+                    file, int(line), second.id, "text",
+                    f"nearly the same as {first.id} ({first.source}); say something different or drop one",
+                )  # fmt: skip
 
 
 def _unknown_placeholders(text: str) -> list[str]:
@@ -288,6 +326,7 @@ def load_bank(directory: Path = BANK_DIR) -> Bank:
             )
         else:
             seen[question.id] = question
+    problems.extend(_near_duplicate_problems(list(seen.values())))
     topics = _load_topics(directory / "topics.yaml", homework, problems)
     lexicon = _load_lexicon(directory / "lexicon.yaml", problems)
     if problems:

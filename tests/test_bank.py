@@ -1,0 +1,137 @@
+"""The question bank: its content rules and the loader's error reports."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from question_bank import BankError, load_bank
+from question_bank.loader import BANK_DIR, SCHEMA_PATH
+from question_bank.model import (
+    COMPANY_TYPES,
+    PURPOSES,
+    ROLE_FAMILIES,
+    STAGES,
+    TOPICS,
+    Bank,
+    fill_placeholders,
+)
+
+
+@pytest.fixture
+def bank_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "bank"
+    shutil.copytree(BANK_DIR, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return target
+
+
+def problems_of(directory: Path) -> list[str]:
+    with pytest.raises(BankError) as caught:
+        load_bank(directory)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_shipped_bank_loads_with_every_topic_and_purpose(bank: Bank) -> None:
+    assert len(bank.questions) >= 40
+    primary = Counter(q.topics[0] for q in bank.questions)
+    assert set(primary) == set(TOPICS)
+    assert set(Counter(q.purpose for q in bank.questions)) == set(PURPOSES)
+    assert all(bank.topics[t].label for t in TOPICS)
+
+
+def test_the_article_topics_are_covered(bank: Bank) -> None:
+    # training and tuition, telework, promotion track, mentor/peer programs, why the job is open,
+    # and who you report to: each has several questions of its own
+    primary = Counter(q.topics[0] for q in bank.questions)
+    for topic in ("learning", "remote", "growth", "mentorship", "vacancy", "manager"):
+        assert primary[topic] >= 5, topic
+    texts = " ".join(q.text.lower() for q in bank.questions)
+    for alternatives in (("tuition", "help pay for"), ("report to",), ("mentor",), ("peer",), ("promot",),
+                         ("position been open", "open right now")):
+        assert any(a in texts for a in alternatives), alternatives
+
+
+def test_schema_and_model_agree_on_every_allowed_value() -> None:
+    schema = json.loads(SCHEMA_PATH.read_text())
+    props = schema["properties"]["questions"]["items"]["properties"]
+    assert props["topics"]["items"]["enum"] == list(TOPICS)
+    assert props["stages"]["items"]["enum"] == list(STAGES)
+    assert props["purpose"]["enum"] == list(PURPOSES)
+    assert props["company_types"]["items"]["enum"] == list(COMPANY_TYPES)
+    assert props["role_families"]["items"]["enum"] == list(ROLE_FAMILIES)
+    assert schema["properties"]["topic"]["enum"] == list(TOPICS)
+
+
+def test_every_question_reads_well_with_and_without_company_and_role(bank: Bank) -> None:
+    for q in bank.questions:
+        for company, role in (("Acme", "Data Engineer"), (None, None)):
+            text = q.render(company, role)
+            assert "{" not in text and "}" not in text, q.id
+            assert text[:1].isupper() or text[:1].isdigit(), (q.id, text)
+            assert text.endswith("?"), q.id
+            assert "None" not in text, q.id
+
+
+def test_placeholders_are_filled_in_one_pass() -> None:
+    assert fill_placeholders("Why {company}?", "{role} {__class__}", "X") == "Why {role} {__class__}?"
+    assert fill_placeholders("{company} grows?", None, None) == "The company grows?"
+    assert fill_placeholders("{company} grows?", "eBay", None) == "eBay grows?"
+    assert fill_placeholders("In {role}?", None, "Nurse") == "In the Nurse role?"
+
+
+def test_yaml_syntax_error_names_file_and_line(bank_copy: Path) -> None:
+    target = bank_copy / "questions" / "team.yaml"
+    lines = target.read_text().splitlines()
+    lines.insert(5, "  - id: [unclosed")
+    target.write_text("\n".join(lines))
+    found = problems_of(bank_copy)
+    assert any("team.yaml:" in p and "YAML syntax error" in p for p in found), found
+
+
+def test_wrong_type_names_file_line_id_and_field(bank_copy: Path) -> None:
+    target = bank_copy / "questions" / "learning.yaml"
+    text = target.read_text()
+    first_why = text.index("    why:")
+    line_no = text[:first_why].count("\n") + 1
+    end = text.index("\n", first_why)
+    target.write_text(text[:first_why] + "    why: 42" + text[end:])
+    found = problems_of(bank_copy)
+    assert any(p.startswith(f"{target}:{line_no}: learning-") and ": why: 42 is not of type 'string'" in p
+               for p in found), found  # fmt: skip
+
+
+def test_duplicate_id_across_files_names_both_places(bank_copy: Path, bank: Bank) -> None:
+    remote_id = next(q.id for q in bank.questions if q.topics[0] == "remote")
+    target = bank_copy / "questions" / "remote.yaml"
+    extra = target.read_text() + (
+        f"  - id: {remote_id}\n    text: Is this a copy?\n    purpose: duties\n    topics: [remote]\n"
+        "    stages: [team]\n    why: A test of duplicate ids only.\n    listen_for: Nothing at all here.\n"
+    )
+    target.write_text(extra)
+    found = problems_of(bank_copy)
+    assert any(remote_id in p and "duplicate id, first defined at" in p for p in found), found
+
+
+def test_unknown_placeholder_topic_and_missing_question_mark(bank_copy: Path) -> None:
+    target = bank_copy / "questions" / "impact.yaml"
+    target.write_text(
+        target.read_text()
+        + "  - id: impact-broken-one\n    text: Tell me about {salary} at {company}\n    purpose: duties\n"
+        "    topics: [impact, astrology]\n    stages: [team]\n    why: A test of bad values only.\n"
+        "    listen_for: Nothing at all here.\n"
+    )
+    found = "\n".join(problems_of(bank_copy))
+    assert "impact-broken-one: topics.1: 'astrology' is not one of" in found
+    assert "impact-broken-one: text: 'Tell me about {salary} at {company}' does not match" in found
+
+
+def test_every_problem_is_reported_not_just_the_first(bank_copy: Path) -> None:
+    for name in ("role.yaml", "team.yaml"):
+        path = bank_copy / "questions" / name
+        path.write_text(path.read_text().replace("purpose: duties", "purpose: fun", 1))
+    found = problems_of(bank_copy)
+    assert any("role.yaml" in p for p in found) and any("team.yaml" in p for p in found)
