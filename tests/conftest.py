@@ -83,3 +83,12 @@ def question_set(replies: Sequence[Reply]) -> QuestionSet:
 @pytest.fixture
 def chat(ctx: EngineContext) -> Conversation:
     return Conversation(ctx)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from tests.test_tailoring_quality import QUALITY_REPORT
+
+    if QUALITY_REPORT:
+        terminalreporter.section("tailoring quality")
+        for name, line in QUALITY_REPORT.items():
+            terminalreporter.write_line(f"{name}: {line}")

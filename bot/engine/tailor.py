@@ -178,14 +178,15 @@ class _Picker:
         return set(PURPOSES) - {p.purpose for p in self.picked}
 
     def take(self, candidates: Iterable[Question]) -> bool:
-        pool = [q for q in candidates if self.fits(q)]
+        """Add the first candidate that fits; when the remaining places are all needed for
+        missing purposes, only a question of a missing purpose fits."""
         missing = self.missing_purposes()
-        if missing and self.count - len(self.picked) <= len(missing):
-            pool = [q for q in pool if q.purpose in missing]
-        if not pool:
-            return False
-        self.picked.append(pool[0])
-        return True
+        needed = missing if missing and self.count - len(self.picked) <= len(missing) else None
+        for q in candidates:
+            if (needed is None or q.purpose in needed) and self.fits(q):
+                self.picked.append(q)
+                return True
+        return False
 
 
 def select(
@@ -214,8 +215,7 @@ def select(
     for topic in profile.priorities:
         if len(picker.picked) >= count:
             break
-        primary = [q for q in ranked if q.topics[0] == topic]
-        if not picker.take(primary):
+        if not picker.take(q for q in ranked if q.topics[0] == topic):
             picker.take(q for q in ranked if topic in q.topics)
     while len(picker.picked) < count and picker.take(ranked):
         pass
