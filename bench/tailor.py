@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.engine.tailor import Catalog, Profile, select  # noqa: E402
-from question_bank import Bank, Question, default_bank  # noqa: E402
-from question_bank.model import COMPANY_TYPES, PURPOSES, STAGES, TOPICS  # noqa: E402
+from bot.engine.tailor import Catalog, Profile, select
+from question_bank import Bank, Question, default_bank
+from question_bank.model import COMPANY_TYPES, PURPOSES, STAGES, TOPICS
 
 WORDS = (
     "team budget travel review launch client plan growth office schedule tools training pay leave "

@@ -29,6 +29,10 @@ def bank_copy(tmp_path: Path) -> Path:
     return target
 
 
+def append_to(path: Path, entry: str) -> None:
+    path.write_text(path.read_text().rstrip("\n") + "\n" + entry)
+
+
 def problems_of(directory: Path) -> list[str]:
     with pytest.raises(BankError) as caught:
         load_bank(directory)
@@ -50,8 +54,14 @@ def test_the_article_topics_are_covered(bank: Bank) -> None:
     for topic in ("learning", "remote", "growth", "mentorship", "vacancy", "manager"):
         assert primary[topic] >= 5, topic
     texts = " ".join(q.text.lower() for q in bank.questions)
-    for alternatives in (("tuition", "help pay for"), ("report to",), ("mentor",), ("peer",), ("promot",),
-                         ("position been open", "open right now")):
+    for alternatives in (
+        ("tuition", "help pay for"),
+        ("report to",),
+        ("mentor",),
+        ("peer",),
+        ("promot",),
+        ("position been open", "open right now"),
+    ):
         assert any(a in texts for a in alternatives), alternatives
 
 
@@ -107,22 +117,22 @@ def test_wrong_type_names_file_line_id_and_field(bank_copy: Path) -> None:
 def test_duplicate_id_across_files_names_both_places(bank_copy: Path, bank: Bank) -> None:
     remote_id = next(q.id for q in bank.questions if q.topics[0] == "remote")
     target = bank_copy / "questions" / "remote.yaml"
-    extra = target.read_text() + (
+    append_to(
+        target,
         f"  - id: {remote_id}\n    text: Is this a copy?\n    purpose: duties\n    topics: [remote]\n"
-        "    stages: [team]\n    why: A test of duplicate ids only.\n    listen_for: Nothing at all here.\n"
+        "    stages: [team]\n    why: A test of duplicate ids only.\n    listen_for: Nothing at all here.\n",
     )
-    target.write_text(extra)
     found = problems_of(bank_copy)
     assert any(remote_id in p and "duplicate id, first defined at" in p for p in found), found
 
 
 def test_unknown_placeholder_topic_and_missing_question_mark(bank_copy: Path) -> None:
     target = bank_copy / "questions" / "impact.yaml"
-    target.write_text(
-        target.read_text()
-        + "  - id: impact-broken-one\n    text: Tell me about {salary} at {company}\n    purpose: duties\n"
+    append_to(
+        target,
+        "  - id: impact-broken-one\n    text: Tell me about {salary} at {company}\n    purpose: duties\n"
         "    topics: [impact, astrology]\n    stages: [team]\n    why: A test of bad values only.\n"
-        "    listen_for: Nothing at all here.\n"
+        "    listen_for: Nothing at all here.\n",
     )
     found = "\n".join(problems_of(bank_copy))
     assert "impact-broken-one: topics.1: 'astrology' is not one of" in found
@@ -135,3 +145,29 @@ def test_every_problem_is_reported_not_just_the_first(bank_copy: Path) -> None:
         path.write_text(path.read_text().replace("purpose: duties", "purpose: fun", 1))
     found = problems_of(bank_copy)
     assert any("role.yaml" in p for p in found) and any("team.yaml" in p for p in found)
+
+
+def test_near_duplicate_texts_are_caught(bank_copy: Path, bank: Bank) -> None:
+    original = next(q for q in bank.questions if q.topics[0] == "growth")
+    target = bank_copy / "questions" / "growth.yaml"
+    reworded = original.text.replace("?", ", roughly?")
+    append_to(
+        target,
+        f"  - id: growth-near-copy\n    text: {json.dumps(reworded)}\n    purpose: personal\n"
+        "    topics: [growth]\n    stages: [team]\n    why: A test of near duplicates.\n"
+        "    listen_for: Nothing at all here.\n",
+    )
+    found = "\n".join(problems_of(bank_copy))
+    assert f"growth-near-copy: text: nearly the same as {original.id}" in found
+
+
+def test_text_that_is_not_a_question_is_caught(bank_copy: Path) -> None:
+    target = bank_copy / "questions" / "culture.yaml"
+    append_to(
+        target,
+        "  - id: culture-tell-me\n    text: Tell me about the culture at {company}?\n    purpose: organization\n"
+        "    topics: [culture]\n    stages: [team]\n    why: A test of statements posing as questions.\n"
+        "    listen_for: Nothing at all here.\n",
+    )
+    found = "\n".join(problems_of(bank_copy))
+    assert "culture-tell-me: text: does not read as a question" in found
