@@ -11,8 +11,9 @@ Rules, in the order they bind:
 
 from __future__ import annotations
 
+import heapq
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from question_bank.model import PURPOSES, Bank, Question, fill_placeholders
@@ -51,6 +52,7 @@ _ROLE_FAMILY_WORDS: dict[str, tuple[str, ...]] = {
                "machinist", "driver", "installer", "construction"),
 }  # fmt: skip
 TECHNICAL_FAMILIES = frozenset({"engineering", "data"})
+SAME_TOPIC_COST = 60.0
 _HOMEWORK_FALLBACK = ("strategy", "culture", "role", "vacancy")
 
 
@@ -141,20 +143,21 @@ def _eligible(q: Question, profile: Profile, family: str | None) -> bool:
 
 def _score(q: Question, profile: Profile, family: str | None) -> float:
     score = 0.0
-    count = len(profile.priorities)
-    for rank, topic in enumerate(profile.priorities):
+    count = len(effective_priorities(profile))
+    for rank, topic in enumerate(effective_priorities(profile)):
         if topic in q.topics:
             weight = (count - rank) * 100.0
             score += weight if q.topics[0] == topic else weight * 0.4
     if q.company_types:
-        score += 20
+        score += 40  # written for this kind of employer: beats a generic question on the topic
     if q.role_families:
-        score += 20
+        score += 40
     if profile.stage and len(q.stages) <= 2:
         score += 5  # written for this very conversation
-    technical_bonus = "tech" in profile.priorities or profile.stage == "team"
-    if q.topics[0] == "tech" and not technical_bonus:
-        score -= 60 if family in TECHNICAL_FAMILIES else 40
+    if q.topics[0] == "tech" and "tech" not in profile.priorities:
+        # A technical role brings tech questions forward only when tech was asked about or
+        # the person is meeting the team; otherwise they wait behind everything else.
+        score += 60 if family in TECHNICAL_FAMILIES and profile.stage == "team" else -60
     if q.sensitivity != "low" and not any(t in profile.priorities for t in q.topics):
         score -= 30
     return score
@@ -166,10 +169,11 @@ class _Picker:
     count: int
     picked: list[Question]
 
-    def fits(self, q: Question) -> bool:
+    def fits(self, q: Question, ignore: Question | None = None) -> bool:
         words = self.catalog.words[q.id]
-        return all(p.id != q.id for p in self.picked) and not any(
-            near_duplicates(words, self.catalog.words.get(p.id, frozenset())) for p in self.picked
+        others = [p for p in self.picked if p is not ignore]
+        return all(p.id != q.id for p in others) and not any(
+            near_duplicates(words, self.catalog.words.get(p.id, frozenset())) for p in others
         )
 
     def missing_purposes(self) -> set[str]:
@@ -177,16 +181,64 @@ class _Picker:
             return set()
         return set(PURPOSES) - {p.purpose for p in self.picked}
 
-    def take(self, candidates: Iterable[Question]) -> bool:
-        """Add the first candidate that fits; when the remaining places are all needed for
-        missing purposes, only a question of a missing purpose fits."""
+    def take(self, candidates: Iterable[Question], covering: bool = False) -> bool:
+        """Add the best candidate that fits. Filling (not `covering` a priority), when the remaining
+        places are all needed for missing purposes, only those purposes fit; covering, a missing
+        purpose is preferred but coverage wins, and repair_purposes mends the rest."""
         missing = self.missing_purposes()
-        needed = missing if missing and self.count - len(self.picked) <= len(missing) else None
+        tight = not covering and missing and self.count - len(self.picked) <= len(missing)
+        fallback: Question | None = None
         for q in candidates:
-            if (needed is None or q.purpose in needed) and self.fits(q):
+            if (tight and q.purpose not in missing) or not self.fits(q):
+                continue
+            if not covering or not missing or q.purpose in missing:
                 self.picked.append(q)
                 return True
+            fallback = fallback or q
+        if fallback is not None:
+            self.picked.append(fallback)
+            return True
         return False
+
+    def repair_purposes(self, ranked: list[Question], priorities: tuple[str, ...], keep: int) -> None:
+        """Swap in a question of each missing purpose. The first `keep` picks stay; otherwise the
+        least needed pick goes, replaced where possible by one that covers the same priorities."""
+        for purpose in sorted(self.missing_purposes(), key=PURPOSES.index):
+            options = [q for q in ranked if q.purpose == purpose]
+            spare = self._spare(keep)
+            for index in spare:
+                lost = self._only_covered_by(index, priorities)
+                out = self.picked[index]
+                newcomer = next((q for q in options if lost <= set(q.topics) and self.fits(q, ignore=out)), None)
+                if newcomer is not None:
+                    self.picked[index] = newcomer
+                    break
+            else:  # no swap keeps every priority covered: give up the least important coverage
+                for index in spare:
+                    out = self.picked[index]
+                    newcomer = next((q for q in options if self.fits(q, ignore=out)), None)
+                    if newcomer is not None:
+                        self.picked[index] = newcomer
+                        break
+
+    def _only_covered_by(self, index: int, priorities: tuple[str, ...]) -> set[str]:
+        rest = {t for j, q in enumerate(self.picked) if j != index for t in q.topics}
+        return {t for t in self.picked[index].topics if t in priorities and t not in rest}
+
+    def _spare(self, keep: int) -> list[int]:
+        """Picks that may be given up, latest first: never one of the first `keep`, and never the
+        only question of its purpose."""
+        counts: dict[str, int] = {}
+        for q in self.picked:
+            counts[q.purpose] = counts.get(q.purpose, 0) + 1
+        return [i for i in range(len(self.picked) - 1, keep - 1, -1) if counts[self.picked[i].purpose] > 1]
+
+
+def effective_priorities(profile: Profile) -> tuple[str, ...]:
+    """The stated priorities, plus `tech` last for a technical role meeting the team."""
+    if "tech" not in profile.priorities and profile.stage == "team" and role_family(profile.role) in TECHNICAL_FAMILIES:
+        return (*profile.priorities, "tech")
+    return profile.priorities
 
 
 def select(
@@ -195,31 +247,47 @@ def select(
     count: int,
     exclude: Iterable[str] = (),
 ) -> list[Question]:
-    """The best `count` questions for `profile`, ranked, never any id in `exclude`."""
+    """The best `count` bank questions for `profile`, ranked, never any id in `exclude`; led by
+    one opening question built from the person's notes, when there are notes."""
     if count <= 0:
         return []
     excluded = set(exclude)
     family = role_family(profile.role)
-    picked: list[Question] = []
-    first = opener(profile)
-    if first is not None and OPENER_ID not in excluded:
-        picked.append(first)
-    scored = [
+    priorities = effective_priorities(profile)
+    scored = sorted(
         (-_score(q, profile, family), catalog.order[q.id], q)
         for q in catalog.questions
         if q.id not in excluded and _eligible(q, profile, family)
-    ]
-    scored.sort(key=lambda item: (item[0], item[1]))
+    )
     ranked = [q for _, _, q in scored]
-    picker = _Picker(catalog, count, picked)
-    for topic in profile.priorities:
+    picker = _Picker(catalog, count, [])
+    for topic in priorities:
         if len(picker.picked) >= count:
             break
-        if not picker.take(q for q in ranked if q.topics[0] == topic):
-            picker.take(q for q in ranked if topic in q.topics)
-    while len(picker.picked) < count and picker.take(ranked):
+        if not picker.take((q for q in ranked if q.topics[0] == topic), covering=True):
+            picker.take((q for q in ranked if topic in q.topics), covering=True)
+    while len(picker.picked) < count and picker.take(_spread(scored, picker.picked)):
         pass
-    return picker.picked
+    picker.repair_purposes(ranked, priorities, keep=1)  # the top priority's question stays first
+    first = opener(profile)
+    return [first, *picker.picked] if first is not None and OPENER_ID not in excluded else picker.picked
+
+
+def _spread(scored: list[tuple[float, int, Question]], picked: list[Question]) -> Iterator[Question]:
+    """Candidates best first once each already-picked question on the same topic has cost them
+    SAME_TOPIC_COST, so a long list spreads over the priorities instead of piling on the first.
+    Lazy: a cost only ever lowers a score, so a candidate can be yielded as soon as no later one
+    (in the original order) could still beat it."""
+    on_topic: dict[str, int] = {}
+    for q in picked:
+        on_topic[q.topics[0]] = on_topic.get(q.topics[0], 0) + 1
+    waiting: list[tuple[float, int, Question]] = []
+    for neg, order, q in scored:
+        while waiting and waiting[0][:2] <= (neg, order):
+            yield heapq.heappop(waiting)[2]
+        heapq.heappush(waiting, (neg + SAME_TOPIC_COST * on_topic.get(q.topics[0], 0), order, q))
+    while waiting:
+        yield heapq.heappop(waiting)[2]
 
 
 def replacement(

@@ -1,0 +1,120 @@
+"""The ranking rules of tailor.select, checked over many generated profiles."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from bot.engine.dialogue import EngineContext
+from bot.engine.tailor import OPENER_ID, Profile, homework, replacement, role_family, select
+from question_bank.model import COMPANY_TYPES, PURPOSES, STAGES, TOPICS
+from question_bank.similarity import content_words, near_duplicates
+
+ROLES = (None, "Data Engineer", "Registered Nurse", "Account Executive", "Store Manager", "Teacher")
+
+
+def profiles(n: int, seed: int = 3) -> list[Profile]:
+    rng = random.Random(seed)
+    return [
+        Profile(
+            company=rng.choice(("Acme", None, "{__class__} & Co")),
+            role=rng.choice(ROLES),
+            stage=rng.choice((None, *STAGES)),
+            company_type=rng.choice((None, *COMPANY_TYPES)),
+            priorities=tuple(rng.sample(TOPICS, rng.randint(1, 5))),
+            notes=rng.choice((None, None, "they opened a second site", "CEO is new {role}")),
+        )
+        for _ in range(n)
+    ]
+
+
+PROFILES = profiles(300)
+
+
+@pytest.mark.parametrize("count", [3, 6, 8])
+def test_ranking_rules_hold_for_every_profile(ctx: EngineContext, count: int) -> None:
+    for profile in PROFILES:
+        picked = select(ctx.catalog, profile, count)
+        ids = [q.id for q in picked]
+        bank_picks = [q for q in picked if q.id != OPENER_ID]
+        assert len(ids) == len(set(ids)) == count + (profile.notes is not None), profile
+        assert len(bank_picks) == count and ids[0] == OPENER_ID if profile.notes else ids[0] != OPENER_ID
+        assert {q.purpose for q in bank_picks} == set(PURPOSES), profile
+        first_two = {t for q in bank_picks[:2] for t in q.topics}
+        assert profile.priorities[0] in first_two, profile
+        covered = {t for q in picked for t in q.topics}
+        uncovered = set(profile.priorities) - covered
+        # With two places to spare every priority is covered; tighter lists keep all three
+        # purposes first, and the top priority (asserted above) always.
+        if count >= len(profile.priorities) + 2:
+            assert not uncovered, (profile, ids)
+        for q in bank_picks:
+            assert profile.stage is None or profile.stage in q.stages
+            assert not q.company_types or profile.company_type in q.company_types
+            assert not q.role_families or role_family(profile.role) in q.role_families
+            if q.sensitivity == "high":
+                assert set(q.topics) & set(profile.priorities)
+        words = [content_words(q.text) for q in bank_picks]
+        for i in range(len(words)):
+            for j in range(i + 1, len(words)):
+                assert not near_duplicates(words[i], words[j]), (ids[i], ids[j])
+
+
+def test_selection_is_deterministic(ctx: EngineContext) -> None:
+    for profile in PROFILES[:50]:
+        assert select(ctx.catalog, profile, 6) == select(ctx.catalog, profile, 6)
+
+
+def test_excluded_questions_never_come_back(ctx: EngineContext) -> None:
+    for profile in PROFILES[:50]:
+        first = select(ctx.catalog, profile, 6)
+        second = select(ctx.catalog, profile, 6, exclude=[q.id for q in first])
+        assert not {q.id for q in first} & {q.id for q in second}
+
+
+def test_notes_become_one_opening_question_that_reads_well(ctx: EngineContext) -> None:
+    for note in ("they just raised a Series B", "CEO quit. Stock fell 20%!!", "{company} {__class__}", "x" * 900):
+        picked = select(ctx.catalog, Profile(company="Acme", priorities=("remote",), notes=note), 6)
+        opener = picked[0]
+        assert opener.id == OPENER_ID and opener.text.endswith("?")
+        assert opener.text.startswith('While preparing, I read this about Acme: "')
+        assert opener.text.count('"') == 2
+    assert "{company} {__class__}" in select(ctx.catalog, Profile(notes="{company} {__class__}"), 3)[0].text
+
+
+def test_technical_role_gets_tech_questions_only_when_asked_or_meeting_the_team(ctx: EngineContext) -> None:
+    def tech_count(**kwargs: object) -> int:
+        profile = Profile(company="Acme", role="Backend Engineer", **kwargs)  # type: ignore[arg-type]
+        return sum(q.topics[0] == "tech" for q in select(ctx.catalog, profile, 6))
+
+    assert tech_count(stage="hiring_manager", priorities=("growth", "remote")) == 0
+    assert tech_count(stage="team", priorities=("growth", "remote")) >= 1
+    assert tech_count(stage="hiring_manager", priorities=("tech",)) >= 1
+
+
+def test_company_type_and_role_family_are_used(ctx: EngineContext) -> None:
+    startup = select(ctx.catalog, Profile(company_type="startup", priorities=("stability",)), 6)
+    assert any("startup" in q.company_types for q in startup)
+    nurse = select(ctx.catalog, Profile(role="ICU Nurse", priorities=("onboarding", "learning")), 8)
+    assert any("healthcare" in q.role_families for q in nurse)
+    assert role_family("Senior Software Engineer") == "engineering"
+    assert role_family("Registered Nurse (ICU)") == "healthcare"
+    assert role_family("Chief Happiness Officer") is None
+
+
+def test_swap_replacement_keeps_purpose_and_avoids_seen(ctx: EngineContext) -> None:
+    profile = Profile(company="Acme", priorities=("growth", "learning"))
+    picked = select(ctx.catalog, profile, 6)
+    for old in picked:
+        new = replacement(ctx.catalog, profile, old, [q for q in picked if q != old], [q.id for q in picked])
+        assert new is not None and new.id not in {q.id for q in picked} and new.purpose == old.purpose
+
+
+def test_homework_is_three_to_five_concrete_items_led_by_priorities(ctx: EngineContext) -> None:
+    for profile in PROFILES[:100]:
+        items = homework(ctx.bank, profile)
+        assert 3 <= len(items) <= 5 and len(set(items)) == len(items)
+        assert all("{" not in item.replace("{__class__}", "") for item in items)
+    first = homework(ctx.bank, Profile(company="Acme", priorities=("remote",)))[0]
+    assert first in [h.replace("{company}", "Acme") for h in ctx.bank.topics["remote"].homework]
