@@ -19,14 +19,17 @@ MAX_PRIORITIES = 5
 _CLAUSE_BREAK = re.compile(r"[.,;:!?\n()\[\]\u2022\u3001\u3002]+|\s[-\u2013\u2014]\s|\bbut\b|\bhowever\b")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 # Cues that say a topic does NOT matter, checked only inside the same clause.
+# "I don't want to drive an hour" still means the commute matters, so "dont want" is no cue.
 _DISMISSALS: tuple[tuple[str, ...], ...] = tuple(
     tuple(cue.split())
     for cue in (
-        "dont care", "do not care", "not bothered", "not worried", "not fussed",
-        "dont mind", "do not mind", "not interested", "not important", "isnt important",
-        "is not important", "doesnt matter", "does not matter", "not a priority",
-        "less important", "not that important", "dont need", "do not need", "no need",
-        "not really care", "not a concern", "not an issue", "couldnt care less", "whatever",
+        "dont care", "do not care", "dont really care", "not bothered", "not worried", "not fussed",
+        "dont mind", "do not mind", "not interested", "not important", "isnt important", "is not important",
+        "doesnt matter", "does not matter", "dont matter", "no matter", "not a priority", "isnt a priority",
+        "not my priority", "less important", "not that important", "dont need", "do not need", "no need",
+        "not really care", "not a concern", "not an issue", "couldnt care less", "care less about",
+        "less about", "whatever", "is fine", "are fine", "is ok", "is okay", "fine already", "already fine",
+        "is a given", "are a given", "not a big deal", "doesnt bother", "dont bother", "not fussy",
     )
 )  # fmt: skip
 _DISMISS_WINDOW = 4

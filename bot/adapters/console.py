@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
+from bot.engine.dialogue import export_text
 from bot.engine.events import Command, Text
 from bot.engine.replies import Ask, Document, QuestionSet, Reply, Say
 from bot.runner import ConversationRunner
@@ -33,24 +34,11 @@ def render_ask(ask: Ask, interactive: bool) -> str:
 
 
 def render_question_set(question_set: QuestionSet) -> str:
-    lines = [question_set.title, "=" * min(len(question_set.title), 72)]
-    for group in question_set.groups:
-        lines.append("")
-        lines.append(group.label)
-        for card in group.questions:
-            lines.append(f"{card.number:>2}. {card.text}")
-            lines.append(f"    Why ask: {card.why}")
-            lines.append(f"    Listen for: {card.listen_for}")
-            if card.red_flags:
-                lines.append(f"    Watch out for: {' / '.join(card.red_flags)}")
-    if question_set.homework:
-        lines.append("")
-        lines.append("Before the interview, look up:")
-        lines.extend(f"  - {item}" for item in question_set.homework)
+    """The engine's plain-text copy, plus what can be said next in a conversation."""
+    text = export_text(question_set).rstrip()
     if question_set.next_steps:
-        lines.append("")
-        lines.append("Next: more, swap 2, export, back, restart, forget, help")
-    return "\n".join(lines)
+        text += "\n\nNext: more, swap 2, export, back, restart, forget, help"
+    return text
 
 
 def render(reply: Reply, interactive: bool = True) -> str:
