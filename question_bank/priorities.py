@@ -44,9 +44,13 @@ def normalize(text: str) -> str:
 
 def stem(word: str) -> str:
     """A deliberately small stemmer: the same on the lexicon and the text, so it need not be right."""
-    for suffix, replacement in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith(("ss", "us", "is")):
-            word = word[: len(word) - len(suffix)] + replacement
+    if len(word) > 4 and word.endswith("ies"):
+        word = word[:-3] + "y"
+    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    for suffix in ("ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
             break
     if len(word) > 4 and word.endswith("e"):
         word = word[:-1]
