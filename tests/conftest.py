@@ -85,9 +85,10 @@ def chat(ctx: EngineContext) -> Conversation:
     return Conversation(ctx)
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    from tests.test_tailoring_quality import QUALITY_REPORT
+QUALITY_REPORT: dict[str, str] = {}  # filled by test_tailoring_quality, printed after the run
 
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if QUALITY_REPORT:
         terminalreporter.section("tailoring quality")
         for name, line in QUALITY_REPORT.items():
