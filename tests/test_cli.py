@@ -154,3 +154,42 @@ def test_bank_validate_reports_file_line_id_and_field(tmp_path: Path) -> None:
     assert "stages.0: 'anytime' is not one of" in done.stderr
     chat = revq("chat", env={"REVQ_BANK": str(bank), "REVQ_STORE": "memory"})
     assert chat.returncode == 1 and "remote.yaml" in chat.stderr and "Traceback" not in chat.stderr
+
+
+def test_chat_in_a_real_terminal_shows_prompts_and_numbered_choices(db: dict[str, str]) -> None:
+    import pty
+    import select
+    import time
+
+    main_fd, child_fd = pty.openpty()
+    proc = subprocess.Popen(
+        [*REVQ, "chat"], stdin=child_fd, stdout=child_fd, stderr=child_fd, cwd=REPO,
+        env={**os.environ, **db, "REVQ_LOG_LEVEL": "WARNING"},
+    )  # fmt: skip
+    os.close(child_fd)
+    seen = b""
+
+    def read_until(needle: bytes, timeout: float = 20.0) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while needle not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([main_fd], [], [], 0.2)
+            if ready:
+                try:
+                    seen += os.read(main_fd, 65536)
+                except OSError:
+                    break
+        assert needle in seen, seen.decode("utf-8", "replace")[-2000:]
+
+    try:
+        read_until(b"> ")
+        os.write(main_fd, b"Acme\n")
+        read_until(b"[2/6]")
+        os.write(main_fd, b"skip\n")
+        read_until(b"Type a number or say skip.")
+        os.write(main_fd, b"quit\n")
+        read_until(b"Your answers are saved")
+        assert proc.wait(timeout=20) == 0
+    finally:
+        proc.kill()
+        os.close(main_fd)
