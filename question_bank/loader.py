@@ -296,7 +296,11 @@ def _load_lexicon(path: Path, problems: list[BankProblem]) -> Lexicon:
                 continue
             words.extend(values)
         phrases[topic_id] = tuple(words)
-    return Lexicon(phrases)
+    neutral = data.get("neutral", [])
+    if not isinstance(neutral, list) or not all(isinstance(v, str) for v in neutral):
+        problems.append(BankProblem(name, _line_of(node, ["neutral"]), None, "neutral", "expected a list of strings"))
+        neutral = []
+    return Lexicon(phrases, tuple(neutral))
 
 
 def load_bank(directory: Path = BANK_DIR) -> Bank:

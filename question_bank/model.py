@@ -83,9 +83,11 @@ class Topic:
 
 @dataclass(frozen=True)
 class Lexicon:
-    """Phrases people use for each topic, as written in lexicon.yaml."""
+    """Phrases people use for each topic, as written in lexicon.yaml. `neutral` phrases name no
+    topic; they only keep their words from being read as part of a topic phrase ("brand new")."""
 
     phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    neutral: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Turn free text about what matters to a person into ranked canonical topic ids.
 
 The phrases come from lexicon.yaml. Matching is word-based: light stemming on both sides,
-typo tolerance for longer words (one edit from 5 letters, two from 9), the longest phrase
-wins where two overlap, and "don't care about X" style cues drop X. Topics are ranked by
+typo tolerance for longer words (one edit from 5 letters, two from 10), `*` in a phrase stands
+for any one word ("lay * off"), the longest phrase wins where two overlap (neutral phrases
+take part but name no topic), and "don't care about X" style cues drop X. Topics are ranked by
 where the person first mentioned them.
 """
 
@@ -29,7 +30,7 @@ _DISMISSALS: tuple[tuple[str, ...], ...] = tuple(
         "not my priority", "less important", "not that important", "dont need", "do not need", "no need",
         "not really care", "not a concern", "not an issue", "couldnt care less", "care less about",
         "less about", "whatever", "is fine", "are fine", "is ok", "is okay", "fine already", "already fine",
-        "is a given", "are a given", "not a big deal", "doesnt bother", "dont bother", "not fussy",
+        "is a given", "are a given", "not a big deal", "is what it is", "doesnt bother", "dont bother", "not fussy",
     )
 )  # fmt: skip
 _DISMISS_WINDOW = 4
@@ -61,8 +62,21 @@ def words(text: str) -> list[str]:
     return [stem(w) for w in _NON_WORD.split(normalize(text)) if w]
 
 
+def phrase_words(phrase: str) -> tuple[str, ...]:
+    """A lexicon phrase as words, keeping `*` wildcards."""
+    return tuple(
+        WILDCARD if part == WILDCARD else w
+        for part in phrase.split()
+        for w in ([part] if part == WILDCARD else words(part))
+    )
+
+
+WILDCARD = "*"
+NEUTRAL = ""  # the topic of a neutral phrase
+
+
 def _allowed_edits(word: str) -> int:
-    return 2 if len(word) >= 9 else 1 if len(word) >= 5 else 0
+    return 2 if len(word) >= 10 else 1 if len(word) >= 5 else 0
 
 
 def _deletes(word: str, depth: int) -> set[str]:
@@ -107,12 +121,13 @@ class PriorityMatcher:
     def __init__(self, lexicon: Lexicon) -> None:
         self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
         vocabulary: set[str] = set()
-        for topic, phrases in lexicon.phrases.items():
-            for phrase in phrases:
-                tokens = tuple(words(phrase))
-                if tokens:
-                    self._phrases[tokens[0]].append((tokens, topic))
-                    vocabulary.update(tokens)
+        entries = [(p, t) for t, phrases in lexicon.phrases.items() for p in phrases]
+        entries += [(p, NEUTRAL) for p in lexicon.neutral]
+        for phrase, topic in entries:
+            tokens = phrase_words(phrase)
+            if tokens and tokens[0] != WILDCARD:
+                self._phrases[tokens[0]].append((tokens, topic))
+                vocabulary.update(t for t in tokens if t != WILDCARD)
         self._by_deletion: dict[str, set[str]] = defaultdict(set)
         for word in vocabulary:
             for variant in _deletes(word, _allowed_edits(word)):
@@ -144,8 +159,9 @@ class PriorityMatcher:
                     end = i + len(tokens)
                     if end > len(clause):
                         continue
-                    if all(tokens[k] in spellings[i + k] for k in range(1, len(tokens))):
-                        exact = exact_first and all(spellings[i + k][tokens[k]] for k in range(1, len(tokens)))
+                    rest = range(1, len(tokens))
+                    if all(tokens[k] == WILDCARD or tokens[k] in spellings[i + k] for k in rest):
+                        exact = exact_first and all(tokens[k] == WILDCARD or spellings[i + k][tokens[k]] for k in rest)
                         found.append(_Match(offset + i, offset + end, topic, exact))
         return found
 
@@ -175,7 +191,7 @@ class PriorityMatcher:
                 if span & taken:
                     continue
                 taken |= span
-                if not self._dismissed(clause, offset, m):
+                if m.topic != NEUTRAL and not self._dismissed(clause, offset, m):
                     accepted.append(m)
             offset += len(clause)
         ranked: list[str] = []
