@@ -51,6 +51,7 @@ def noop_step(session: Session | None, event: Inbound, ctx: EngineContext) -> St
 class Timings:
     turns: list[float] = field(default_factory=list)
     list_turns: list[float] = field(default_factory=list)  # the turn that builds the question list
+    by_turn: dict[int, list[float]] = field(default_factory=dict)
     elapsed: float = 0.0
     conversations: int = 0
 
@@ -73,6 +74,7 @@ async def run_conversations(store: SessionStore, ctx: EngineContext, step_functi
             spent = time.perf_counter() - t0
             if text is not None:
                 timings.turns.append(spent)
+                timings.by_turn.setdefault(i, []).append(spent)
             if i == len(SCRIPT) - 1:
                 timings.list_turns.append(spent)
     timings.elapsed += time.perf_counter() - started
@@ -108,6 +110,7 @@ def report(name: str, results: dict[str, Timings]) -> None:
         line = f"  {label:<8} {rate:>9.0f} {pct(t.turns, 50):>12.3f} {pct(t.turns, 99):>12.3f}"
         print(line + (f" {pct(t.list_turns, 99):>17.3f}" if label == "engine" else ""))
     engine, noop = results["engine"], results["no-op"]
+    print("  engine p99 ms by turn: " + ", ".join(f"{i}: {pct(v, 99):.3f}" for i, v in sorted(engine.by_turn.items())))
     per_conv = (engine.elapsed / engine.conversations) / (noop.elapsed / noop.conversations)
     print(f"  ratio engine/no-op: whole conversation {per_conv:.2f}x, "
           f"turn p50 {statistics.median(engine.turns) / statistics.median(noop.turns):.2f}x, "

@@ -58,8 +58,14 @@ def stem(word: str) -> str:
     return word
 
 
+_STEMMED_DISMISSALS: tuple[tuple[str, ...], ...] = ()  # filled below, once stem() exists
+
+
 def words(text: str) -> list[str]:
     return [stem(w) for w in _NON_WORD.split(normalize(text)) if w]
+
+
+_STEMMED_DISMISSALS = tuple(tuple(stem(w) for w in cue) for cue in _DISMISSALS)
 
 
 def phrase_words(phrase: str) -> tuple[str, ...]:
@@ -171,8 +177,8 @@ class PriorityMatcher:
         hi = min(len(clause), match.end - offset + _DISMISS_WINDOW)
         window = clause[lo:hi]
         return any(
-            window[i : i + len(cue)] == [stem(w) for w in cue]
-            for cue in _DISMISSALS
+            window[i : i + len(cue)] == list(cue)
+            for cue in _STEMMED_DISMISSALS
             for i in range(len(window) - len(cue) + 1)
         )
 

@@ -141,10 +141,10 @@ def _eligible(q: Question, profile: Profile, family: str | None) -> bool:
     return True
 
 
-def _score(q: Question, profile: Profile, family: str | None) -> float:
+def _score(q: Question, profile: Profile, family: str | None, priorities: tuple[str, ...]) -> float:
     score = 0.0
-    count = len(effective_priorities(profile))
-    for rank, topic in enumerate(effective_priorities(profile)):
+    count = len(priorities)
+    for rank, topic in enumerate(priorities):
         if topic in q.topics:
             weight = (count - rank) * 100.0
             score += weight if q.topics[0] == topic else weight * 0.4
@@ -255,7 +255,7 @@ def select(
     family = role_family(profile.role)
     priorities = effective_priorities(profile)
     scored = sorted(
-        (-_score(q, profile, family), catalog.order[q.id], q)
+        (-_score(q, profile, family, priorities), catalog.order[q.id], q)
         for q in catalog.questions
         if q.id not in excluded and _eligible(q, profile, family)
     )
@@ -300,6 +300,7 @@ def replacement(
     """The best unseen question to stand in for `replacing`: same purpose, then same topic."""
     excluded = set(exclude)
     family = role_family(profile.role)
+    priorities = effective_priorities(profile)
     others = [catalog.words.get(q.id, content_words(q.text)) for q in keep]
     best: tuple[float, int, Question] | None = None
     for q in catalog.questions:
@@ -307,7 +308,7 @@ def replacement(
             continue
         if any(near_duplicates(catalog.words[q.id], w) for w in others):
             continue
-        score = _score(q, profile, family)
+        score = _score(q, profile, family, priorities)
         score += 1000 if q.purpose == replacing.purpose else 0
         score += 50 if q.topics[0] == replacing.topics[0] else 0
         key = (-score, catalog.order[q.id], q)
