@@ -171,3 +171,16 @@ def test_text_that_is_not_a_question_is_caught(bank_copy: Path) -> None:
     )
     found = "\n".join(problems_of(bank_copy))
     assert "culture-tell-me: text: does not read as a question" in found
+
+
+def test_bank_meets_the_coverage_floor(bank: Bank) -> None:
+    assert len(bank.questions) >= 250
+    by_topic = Counter(t for q in bank.questions for t in q.topics)
+    by_stage = Counter(s for q in bank.questions for s in q.stages)
+    by_purpose = Counter(q.purpose for q in bank.questions)
+    assert all(by_topic[t] >= 8 for t in TOPICS), by_topic
+    assert all(by_stage[s] >= 30 for s in STAGES), by_stage
+    assert all(by_purpose[p] >= 50 for p in PURPOSES), by_purpose
+    assert sum(bool(q.red_flags) for q in bank.questions) >= 0.8 * len(bank.questions)
+    for topic in TOPICS:
+        assert 2 <= len(bank.topics[topic].homework) <= 6, topic
