@@ -221,7 +221,7 @@ def ask_json(bank: Bank, profile: Profile, ranked: list[Any]) -> dict[str, Any]:
         "questions": [
             {
                 "id": q.id,
-                "text": q.render(profile.company, profile.role),
+                "text": profile.render(q.text),
                 "purpose": q.purpose,
                 "topics": list(q.topics),
                 "stages": list(q.stages),

@@ -68,10 +68,6 @@ class Question:
     def render(self, company: str | None, role: str | None) -> str:
         return fill_placeholders(self.text, company, role)
 
-    @staticmethod
-    def render_follow_up(text: str, company: str | None, role: str | None) -> str:
-        return fill_placeholders(text, company, role)
-
 
 @dataclass(frozen=True)
 class Topic:

@@ -75,12 +75,16 @@ def test_excluded_questions_never_come_back(ctx: EngineContext) -> None:
 
 def test_notes_become_one_opening_question_that_reads_well(ctx: EngineContext) -> None:
     for note in ("they just raised a Series B", "CEO quit. Stock fell 20%!!", "{company} {__class__}", "x" * 900):
-        picked = select(ctx.catalog, Profile(company="Acme", priorities=("remote",), notes=note), 6)
-        opener = picked[0]
-        assert opener.id == OPENER_ID and opener.text.endswith("?")
-        assert opener.text.startswith('While preparing, I read this about Acme: "')
-        assert opener.text.count('"') == 2
-    assert "{company} {__class__}" in select(ctx.catalog, Profile(notes="{company} {__class__}"), 3)[0].text
+        profile = Profile(company="Acme", priorities=("remote",), notes=note)
+        opener = select(ctx.catalog, profile, 6)[0]
+        text = profile.render(opener.text)
+        assert opener.id == OPENER_ID and text.endswith("?")
+        assert text.startswith('While preparing, I read this about Acme: "') and text.count('"') == 2
+    braces = Profile(company="{role}", role="{company}", notes="{company} {__class__}")
+    assert braces.render(select(ctx.catalog, braces, 3)[0].text) == (
+        'While preparing, I read this about {role}: "{company} {__class__}". '
+        "How is that shaping the plans for the {company} role?"
+    )
 
 
 def test_technical_role_gets_tech_questions_only_when_asked_or_meeting_the_team(ctx: EngineContext) -> None:

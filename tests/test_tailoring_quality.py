@@ -75,7 +75,7 @@ def persona_failures(ctx: EngineContext, persona: dict[str, Any], count: int = 6
         priorities=tuple(ctx.matcher.match(persona["priorities"])),
     )
     picked = select(ctx.catalog, profile, count)
-    texts = [q.render(profile.company, profile.role) for q in picked]
+    texts = [profile.render(q.text) for q in picked]
     covered = {t for q in picked for t in q.topics}
     problems = [f"topic {t} missing" for t in persona["expected_topics"] if t not in covered]
     if {q.purpose for q in picked} != set(PURPOSES):

@@ -506,14 +506,14 @@ def _card(number: int, q: Question, profile: tailor.Profile) -> QuestionCard:
     return QuestionCard(
         number=number,
         id=q.id,
-        text=q.render(profile.company, profile.role),
+        text=profile.render(q.text),
         purpose=q.purpose,
         topics=q.topics,
         stages=q.stages,
         why=q.why,
         listen_for=q.listen_for,
         red_flags=q.red_flags,
-        follow_ups=tuple(q.render_follow_up(f, profile.company, profile.role) for f in q.follow_ups),
+        follow_ups=tuple(profile.render(f) for f in q.follow_ups),
     )
 
 

@@ -79,6 +79,11 @@ class Profile:
     priorities: tuple[str, ...] = ()
     notes: str | None = None
 
+    def render(self, text: str) -> str:
+        """A question template (or follow-up) filled for this person, in one pass, so braces in
+        their own words are never read as placeholders."""
+        return fill_placeholders(text, self.company, self.role, notes=opener_note(self.notes))
+
 
 @dataclass(frozen=True)
 class Catalog:
@@ -105,19 +110,22 @@ class Catalog:
         return self.questions[index] if index is not None else None
 
 
-def opener(profile: Profile) -> Question | None:
-    """One opening question built from the person's own research notes."""
-    if not profile.notes:
-        return None
-    note = profile.notes.strip().rstrip(".!?;:,")
+def opener_note(notes: str | None) -> str:
+    """The person's notes as quoted in the opening question: one line, not too long."""
+    note = (notes or "").strip().rstrip(".!?;:,")
     if len(note) > _MAX_NOTE_IN_QUESTION:
         note = note[:_MAX_NOTE_IN_QUESTION].rsplit(" ", 1)[0] + "…"
-    if not note:
+    return note
+
+
+def opener(profile: Profile) -> Question | None:
+    """One opening question built from the person's own research notes (a template: render it
+    with Profile.render)."""
+    if not opener_note(profile.notes):
         return None
-    text = fill_placeholders(_OPENER_TEXT, profile.company, profile.role, notes=note)
     return Question(
         id=OPENER_ID,
-        text=text,
+        text=_OPENER_TEXT,
         purpose="organization",
         topics=("strategy",),
         stages=("recruiter", "hiring_manager", "team", "executive", "offer"),
