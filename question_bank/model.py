@@ -92,9 +92,6 @@ class Bank:
     topics: dict[str, Topic]
     lexicon: Lexicon
 
-    def by_id(self) -> dict[str, Question]:
-        return {q.id: q for q in self.questions}
-
 
 def company_phrase(company: str | None) -> str:
     return company if company else "the company"

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from bot.engine import intake, tailor
-from bot.engine.events import Command, Inbound, Pick, Text
+from bot.engine.events import COMMANDS, Command, Inbound, Pick, Text
 from bot.engine.input_text import MAX_MESSAGE_CHARS, clean_message
 from bot.engine.intake import Parsed, Slot
 from bot.engine.replies import (
@@ -117,7 +117,6 @@ _ALIASES: dict[str, str] = {
     "delete my data": "forget", "forget me": "forget", "erase": "forget", "delete": "forget",
     "hi": "start", "hello": "start", "hey": "start", "resume": "start", "continue": "start",
 }  # fmt: skip
-_COMMANDS = {"help", "back", "skip", "restart", "cancel", "more", "swap", "export", "forget", "start"}
 _SWAP = re.compile(r"^(?:swap|replace|change)(?:\s+(?:question\s+|number\s+|#)?(\S+))?$")
 
 
@@ -141,7 +140,7 @@ def _read_command(text: str) -> _Typed | None:
     if swap:
         return _Typed("swap", swap.group(1) or "", "swap")
     name = _ALIASES.get(lowered, lowered)
-    if name in _COMMANDS:
+    if name in COMMANDS:
         return _Typed(name, "", lowered)
     if sigil:
         return _Typed("", "", lowered.split(" ", 1)[0] if lowered else "")
