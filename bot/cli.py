@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -63,7 +64,7 @@ def _choice(name: str, values: tuple[str, ...], extra: str = "") -> Any:
 
 
 def _count(raw: str) -> int:
-    if not raw.strip().isdigit() or not 1 <= int(raw) <= MAX_QUESTION_COUNT:
+    if not re.fullmatch(r"[0-9]{1,3}", raw.strip()) or not 1 <= int(raw) <= MAX_QUESTION_COUNT:
         raise argparse.ArgumentTypeError(f"--count must be a whole number from 1 to {MAX_QUESTION_COUNT}; not {raw!r}")
     return int(raw)
 

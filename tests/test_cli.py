@@ -193,3 +193,11 @@ def test_chat_in_a_real_terminal_shows_prompts_and_numbered_choices(db: dict[str
     finally:
         proc.kill()
         os.close(main_fd)
+
+
+def test_ask_count_is_exact_even_with_notes() -> None:
+    for count in ("2", "4"):
+        done = revq("ask", "--company", "Acme", "--notes", "new CEO", "--count", count, "--format", "json")
+        questions = json.loads(done.stdout)["questions"]
+        assert len(questions) == int(count)
+        assert (questions[0]["id"] == "notes-opener") == (count == "4")

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from bot.engine.dialogue import export_text
-from bot.engine.events import Command, Text
+from bot.engine.events import OPENING, Command, Text
 from bot.engine.replies import Ask, Document, QuestionSet, Reply, Say
 from bot.runner import ConversationRunner
 from bot.store.base import ConversationKey
@@ -77,7 +77,7 @@ async def run_console(
             stdout.write(render(reply, interactive) + "\n\n")
         stdout.flush()
 
-    await runner.handle(key, Command("start", clock()), deliver)
+    await runner.handle(key, Command("start", clock(), OPENING), deliver)
     while True:
         if interactive:
             stdout.write("> ")

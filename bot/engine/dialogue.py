@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from bot.engine import intake, tailor
-from bot.engine.events import COMMANDS, Command, Inbound, Pick, Text
+from bot.engine.events import COMMANDS, OPENING, Command, Inbound, Pick, Text
 from bot.engine.input_text import MAX_MESSAGE_CHARS, clean_message
 from bot.engine.intake import Parsed, Slot
 from bot.engine.replies import (
@@ -27,7 +27,6 @@ from bot.engine.session import Session
 from question_bank.model import (
     COMPANY_TYPE_LABELS,
     PURPOSE_LABELS,
-    PURPOSES,
     STAGE_LABELS,
     Bank,
     Question,
@@ -105,19 +104,19 @@ def step(session: Session | None, event: Inbound, ctx: EngineContext) -> StepRes
 
 # --- reading what was typed -------------------------------------------------------------
 
+# Only unmistakable extra words: a company may well be called "Next" or "Change". To answer with
+# a command word, put it in quotes.
 _ALIASES: dict[str, str] = {
-    "?": "help", "menu": "help", "commands": "help", "options": "help",
-    "undo": "back", "previous": "back", "go back": "back",
-    "pass": "skip", "next question": "skip",
-    "start over": "restart", "reset": "restart", "new": "restart", "begin again": "restart",
-    "stop": "cancel", "pause": "cancel", "later": "cancel",
-    "next": "more", "more questions": "more", "another": "more",
-    "replace": "swap", "change": "swap",
-    "copy": "export", "save": "export", "list": "export",
-    "delete my data": "forget", "forget me": "forget", "erase": "forget", "delete": "forget",
+    "?": "help", "menu": "help", "commands": "help",
+    "go back": "back", "previous question": "back",
+    "start over": "restart", "start again": "restart",
+    "stop": "cancel", "pause": "cancel",
+    "more questions": "more", "next questions": "more",
+    "delete my data": "forget", "forget me": "forget", "erase my data": "forget",
     "hi": "start", "hello": "start", "hey": "start", "resume": "start", "continue": "start",
 }  # fmt: skip
-_SWAP = re.compile(r"^(?:swap|replace|change)(?:\s+(?:question\s+|number\s+|#)?(\S+))?$")
+_SWAP = re.compile(r"^(?:swap|replace)(?:\s+(?:question\s+|number\s+|#)?(\S+))?$")
+_QUOTES = "\"'`\u201c\u201d\u2018\u2019"
 
 
 @dataclass(frozen=True)
@@ -129,6 +128,8 @@ class _Typed:
 
 def _read_command(text: str) -> _Typed | None:
     """A command typed as text, or None when the text is an answer."""
+    if text[:1] in _QUOTES:
+        return None
     lowered = " ".join(text.lower().split())
     sigil = lowered[:1] in ("/", "!")
     if sigil:
@@ -160,9 +161,7 @@ def _text(turn: _Turn, raw: str) -> None:
         return
     typed = _read_command(cleaned.text)
     if typed is not None and not typed.name:
-        shown = typed.word[:30] or "that"
-        turn.say(f'I don\'t know the command "{shown}". Say help to see what I can do.', "error")
-        _prompt_again(turn)
+        _unknown_command(turn, typed.word)
     elif typed is not None:
         _command(turn, typed.name, typed.arg)
     else:
@@ -171,8 +170,13 @@ def _text(turn: _Turn, raw: str) -> None:
 
 def _answer(turn: _Turn, text: str) -> None:
     session = turn.session
-    if not session.started or session.status == "paused":
+    if not session.started or (session.status == "paused" and session.current):
         _start(turn)
+    elif session.status == "paused":
+        # Back from a pause in the middle of the questions: what they typed is the answer.
+        turn.session = replace(session, status="intake")
+        turn.say("Welcome back!")
+        _answer(turn, text)
     elif session.status == "results":
         turn.say(
             "Your list is ready above. Say more for new questions, swap and a number to replace "
@@ -217,7 +221,7 @@ def _accept(turn: _Turn, slot: Slot, parsed: Parsed) -> None:
 
 def _command(turn: _Turn, name: str, arg: str) -> None:
     handlers = {
-        "start": lambda: _start(turn),
+        "start": lambda: _start(turn, opening=arg == OPENING),
         "help": lambda: _help(turn),
         "back": lambda: _back(turn),
         "skip": lambda: _skip(turn),
@@ -230,13 +234,20 @@ def _command(turn: _Turn, name: str, arg: str) -> None:
     }
     handler = handlers.get(name)
     if handler is None:
-        turn.say(f'I don\'t know the command "{name[:30]}". Say help to see what I can do.', "error")
-        _prompt_again(turn)
-    else:
-        handler()
+        _unknown_command(turn, name)
+        return
+    if turn.session.status == "paused" and name in ("more", "swap", "export", "back", "skip"):
+        turn.session = replace(turn.session, status="results" if turn.session.current else "intake")
+    handler()
 
 
-def _start(turn: _Turn) -> None:
+def _unknown_command(turn: _Turn, word: str) -> None:
+    turn.say(f'I don\'t know the command "{word[:30] or "that"}". Say help to see what I can do.', "error")
+    _prompt_again(turn)
+
+
+def _start(turn: _Turn, opening: bool = False) -> None:
+    """Greet a new person, or show where a returning one left off."""
     session = turn.session
     if not session.started:
         turn.session = replace(session, started=True, status="intake")
@@ -247,8 +258,9 @@ def _start(turn: _Turn) -> None:
         )
         _advance(turn)
     else:
+        if session.status == "paused" or opening:
+            turn.say("Welcome back! Let's pick up where you left off.")
         turn.session = replace(session, status="results" if session.current else "intake")
-        turn.say("Welcome back! Let's pick up where you left off.")
         if turn.session.status == "results":
             turn.replies.append(_question_set(turn, _title(turn.session)))
         else:
@@ -352,14 +364,18 @@ def _swap(turn: _Turn, arg: str) -> None:
         _prompt_again(turn)
         return
     total = len(session.current)
-    if not arg.isdigit() or not 1 <= int(arg) <= total:
+    if not re.fullmatch(r"[0-9]{1,3}", arg) or not 1 <= int(arg) <= total:
         turn.say(f"Say swap and a question number from 1 to {total}, like swap 2.", "error")
         return
     index = int(arg) - 1
     profile = _profile(session)
-    listed = [q for q in (turn.ctx.catalog.get(i, profile) for i in session.current) if q is not None]
-    old = listed[index]
-    keep = [q for q in listed if q.id != old.id]
+    old = turn.ctx.catalog.get(session.current[index], profile)
+    keep = [q for q in (turn.ctx.catalog.get(i, profile) for i in session.current) if q is not None and q is not old]
+    if old is None:  # the bank changed since the list was made: any unseen question will do
+        old = keep[0] if keep else None
+    if old is None:
+        turn.say("That list is out of date. Say restart for a new one.", "notice")
+        return
     new = tailor.replacement(turn.ctx.catalog, profile, old, keep, exclude=session.shown)
     if new is None:
         turn.say(f"I have no other question that fits in place of question {index + 1}.", "notice")
@@ -436,9 +452,8 @@ def _ask(turn: _Turn, slot: Slot) -> Ask:
 def _finish_intake(turn: _Turn) -> None:
     session = turn.session
     profile = _profile(session)
-    found = tailor.select(turn.ctx.catalog, profile, turn.ctx.question_count, exclude=session.shown)
-    if not found:
-        found = tailor.select(turn.ctx.catalog, profile, turn.ctx.question_count)
+    # A fresh list for these answers: the best questions may come back; `more` and `swap` never repeat.
+    found = tailor.select(turn.ctx.catalog, profile, turn.ctx.question_count)
     turn.session = replace(session, status="results", earlier={})
     _show(turn, found, _title(session))
 
@@ -454,12 +469,10 @@ def _show(turn: _Turn, questions: list[Question], title: str) -> None:
 
 
 def display_order(questions: list[Question]) -> list[Question]:
-    """Grouped by purpose (the opener first), keeping rank order inside each group."""
-
-    def group(q: Question) -> int:
-        return -1 if q.id == tailor.OPENER_ID else PURPOSES.index(q.purpose)
-
-    return sorted(questions, key=group)
+    """Grouped by purpose, the opener first and then each group in the order of its best question,
+    so the top priority's question stays among the first two; rank order holds inside a group."""
+    first_seen = {q.purpose: i for i, q in reversed(list(enumerate(questions))) if q.id != tailor.OPENER_ID}
+    return sorted(questions, key=lambda q: -1 if q.id == tailor.OPENER_ID else first_seen[q.purpose])
 
 
 # --- building replies ---------------------------------------------------------------------
@@ -486,13 +499,13 @@ def build_question_set(
         if q is not None:  # None: the bank changed since this list was made
             cards.append(_card(len(cards) + 1, q, profile))
     groups: list[QuestionGroup] = []
-    opening = tuple(c for c in cards if c.id == tailor.OPENER_ID)
-    if opening:
-        groups.append(QuestionGroup("opener", "Open with your research", opening))
-    for purpose in PURPOSES:
-        members = tuple(c for c in cards if c.purpose == purpose and c.id != tailor.OPENER_ID)
-        if members:
-            groups.append(QuestionGroup(purpose, PURPOSE_LABELS[purpose], members))
+    for card in cards:  # cards come in display order: a group is a run of one purpose
+        key = "opener" if card.id == tailor.OPENER_ID else card.purpose
+        if groups and groups[-1].purpose == key:
+            groups[-1] = QuestionGroup(key, groups[-1].label, (*groups[-1].questions, card))
+        else:
+            label = "Open with your research" if key == "opener" else PURPOSE_LABELS[key]
+            groups.append(QuestionGroup(key, label, (card,)))
     return QuestionSet(
         title=title,
         groups=tuple(groups),

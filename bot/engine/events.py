@@ -33,6 +33,8 @@ class Command:
 
 Inbound = Text | Pick | Command
 
+OPENING = "open"  # Command("start", at, OPENING): a front end opening the conversation (not typed "hi")
+
 COMMANDS: tuple[str, ...] = (
     "help", "back", "skip", "restart", "cancel", "more", "swap", "export", "forget", "start",
 )  # fmt: skip

@@ -86,15 +86,16 @@ def next_slot(slots: tuple[Slot, ...], session: Session) -> Slot | None:
 
 _STAGE_WORDS: dict[str, tuple[str, ...]] = {
     "recruiter": ("recruiter", "recruiting", "hr", "human resources", "screen", "screening", "talent",
-                  "phone screen", "first call", "headhunter", "people team"),
+                  "phone screen", "first call", "headhunter", "people team", "hr business partner",
+                  "talent partner", "people partner", "hr partner", "talent acquisition"),
     "hiring_manager": ("hiring manager", "manager", "boss", "supervisor", "team lead", "lead",
-                       "line manager", "future manager", "hiring_manager"),
+                       "line manager", "future manager", "product owner"),
     "team": ("team", "peer", "peers", "panel", "colleagues", "coworkers", "co-workers",
              "technical", "onsite", "on-site", "engineers", "teammates"),
     "executive": ("executive", "exec", "ceo", "cto", "cfo", "coo", "vp", "vice president",
                   "director", "founder", "leadership", "head of", "skip level", "skip-level",
-                  "senior leader", "partner", "president", "owner"),
-    "offer": ("offer", "offered", "negotiat", "got the job", "final decision", "accepted"),
+                  "senior leader", "managing partner", "president", "business owner", "company owner"),
+    "offer": ("offer", "offered", "negotiat", "final decision", "they want to hire me"),
 }  # fmt: skip
 _COMPANY_TYPE_WORDS: dict[str, tuple[str, ...]] = {
     "startup": ("startup", "start-up", "start up", "early stage", "seed", "founders"),
@@ -110,18 +111,23 @@ _COMPANY_TYPE_WORDS: dict[str, tuple[str, ...]] = {
     "agency": ("agency", "consultancy", "consulting", "consultant", "firm", "studio", "staffing",
                "contractor", "outsourc"),
 }  # fmt: skip
-_NOT_SURE = ("not sure", "unsure", "dont know", "don't know", "do not know", "no idea", "idk",
-             "any", "unknown", "dunno", "no clue", "?", "both", "mixed", "several", "all of them")  # fmt: skip
-_NOTHING = ("no", "nope", "none", "nothing", "n/a", "na", "not really", "nothing yet", "nah", "-")
+_NOT_SURE = ("not sure", "unsure", "dont know", "do not know", "no idea", "idk", "any", "unknown",
+             "dunno", "no clue", "both", "mixed", "several", "all of them", "")  # fmt: skip
+_NOTHING = ("no", "nope", "none", "nothing", "n a", "na", "not really", "nothing yet", "none yet", "nah",
+            "not much", "nope nothing", "no nothing", "nothing really", *_NOT_SURE)  # fmt: skip
 
 
 def _norm(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s'-]", " ", text.lower()).split())
+    """Lowercase words only: "Hiring-Manager!" and "hiring manager" read the same."""
+    return " ".join(re.sub(r"[^\w\s]|_", " ", text.lower().replace("'", "").replace("\u2019", "")).split())
+
+
+_DIGITS = re.compile(r"[0-9]{1,3}")
 
 
 def _pick_number(text: str, choices: tuple[Choice, ...]) -> Choice | None:
     stripped = text.strip().rstrip(".)")
-    if stripped.isdigit() and 1 <= int(stripped) <= len(choices):
+    if _DIGITS.fullmatch(stripped) and 1 <= int(stripped) <= len(choices):
         return choices[int(stripped) - 1]
     return None
 
@@ -131,10 +137,8 @@ def _pick_by_words(text: str, choices: tuple[Choice, ...], words: dict[str, tupl
     if numbered is not None:
         return Parsed.accept(None if numbered.value == ANY else numbered.value)
     norm = _norm(text)
-    if norm in _NOT_SURE or any(norm.startswith(p + " ") for p in _NOT_SURE if " " in p):
-        return Parsed.accept(None)
     for choice in choices:
-        if norm in (choice.value, _norm(choice.label)):
+        if norm in (_norm(choice.value), _norm(choice.label)):
             return Parsed.accept(None if choice.value == ANY else choice.value)
     padded = f" {norm} "
     # Longest cue first, so "hiring manager" wins over "manager" and "head of" over "head".
@@ -142,11 +146,9 @@ def _pick_by_words(text: str, choices: tuple[Choice, ...], words: dict[str, tupl
     for cue, value in cues:
         if f" {cue}" in padded and (cue.endswith(("negotiat", "outsourc")) or f" {cue} " in padded):
             return Parsed.accept(value)
+    if norm in _NOT_SURE or any(norm.startswith(p + " ") for p in _NOT_SURE if " " in p):
+        return Parsed.accept(None)
     return None
-
-
-def _choice_list(choices: tuple[Choice, ...]) -> str:
-    return ", ".join(f"{i}. {c.label}" for i, c in enumerate(choices, 1))
 
 
 _QUOTES = "\"'`\u201c\u201d\u2018\u2019"
@@ -165,34 +167,36 @@ _ROLE_PREFIX = re.compile(r"^(?:(?:it'?s|it is|i'?m|i am|for)\s+)?(?:(?:a|an|the
 _ROLE_SUFFIX = re.compile(r"\s+(?:role|position|job|post|opening|vacancy)$", re.IGNORECASE)
 
 
+_NOT_A_TITLE = {"role", "position", "job", "post", "opening", "vacancy", "a", "an", "the", "it", "it is", "its"}
+
+
 def parse_role(text: str) -> Parsed:
-    role = text.strip().strip(_QUOTES).strip().rstrip(".!")
-    role = _ROLE_SUFFIX.sub("", _ROLE_PREFIX.sub("", role)).strip()
+    role = _ROLE_PREFIX.sub("", text.strip().strip(_QUOTES).strip().rstrip(".!")).strip()
+    without_suffix = _ROLE_SUFFIX.sub("", role).strip()
+    role = without_suffix or role  # "Product role" -> "Product"; "role" alone stays, and is refused
     role, cut = one_line(role, MAX_NAME_CHARS)
-    if not role:
-        return Parsed.reject("I need a job title here, or say skip.")
+    if not role or _norm(role) in _NOT_A_TITLE:
+        return Parsed.reject("I need a job title here, such as Data Engineer or Nurse, or say skip.")
     notice = f"That's long for a job title, so I kept the first {MAX_NAME_CHARS} characters." if cut else ""
     return Parsed.accept(role, notice)
 
 
 def parse_stage(text: str, slot: Slot) -> Parsed:
     found = _pick_by_words(text, slot.choices, _STAGE_WORDS)
-    return found or Parsed.reject(f"I didn't recognise that interview stage. Pick one: {_choice_list(slot.choices)}.")
+    return found or Parsed.reject("I didn't recognise that interview stage. Pick a number from the list.")
 
 
 def parse_company_type(text: str, slot: Slot) -> Parsed:
     found = _pick_by_words(text, slot.choices, _COMPANY_TYPE_WORDS)
-    return found or Parsed.reject(
-        f"I didn't recognise that kind of employer. Pick one: {_choice_list(slot.choices)}, or say skip."
-    )
+    return found or Parsed.reject("I didn't recognise that kind of employer. Pick a number from the list, or say skip.")
 
 
-_NUMBER_LIST = re.compile(r"^[\d\s,;&+and/.]+$")
+_NUMBER_LIST = re.compile(r"^[0-9]{1,3}(?:\s*(?:,|;|&|\+|/|\band\b)?\s*[0-9]{1,3})*\.?$")
 
 
 def parse_priorities(text: str, slot: Slot, matcher: PriorityMatcher) -> Parsed:
     valid = {c.value for c in slot.choices}
-    if _NUMBER_LIST.match(text) and any(ch.isdigit() for ch in text):
+    if _NUMBER_LIST.match(text.strip()):
         numbers = [int(n) for n in re.findall(r"\d+", text)]
         bad = [n for n in numbers if not 1 <= n <= len(slot.choices)]
         if bad:

@@ -53,6 +53,7 @@ _ROLE_FAMILY_WORDS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 TECHNICAL_FAMILIES = frozenset({"engineering", "data"})
 SAME_TOPIC_COST = 60.0
+OPENER_MIN_COUNT = 4  # shorter lists have no room for it beside all three purposes
 _HOMEWORK_FALLBACK = ("strategy", "culture", "role", "vacancy")
 
 
@@ -157,15 +158,16 @@ def _score(q: Question, profile: Profile, family: str | None, priorities: tuple[
             weight = (count - rank) * 100.0
             score += weight if q.topics[0] == topic else weight * 0.4
     if q.company_types:
-        score += 40  # written for this kind of employer: beats a generic question on the topic
+        score += 15  # written for this kind of employer: beats a generic question on the same topic
     if q.role_families:
-        score += 40
+        score += 15
     if profile.stage and len(q.stages) <= 2:
         score += 5  # written for this very conversation
-    if q.topics[0] == "tech" and "tech" not in profile.priorities:
+    if "tech" in q.topics and "tech" not in profile.priorities:
         # A technical role brings tech questions forward only when tech was asked about or
         # the person is meeting the team; otherwise they wait behind everything else.
-        score += 60 if family in TECHNICAL_FAMILIES and profile.stage == "team" else -60
+        nudge = 60 if family in TECHNICAL_FAMILIES and profile.stage == "team" else -60
+        score += nudge if q.topics[0] == "tech" else nudge / 2
     if q.sensitivity != "low" and not any(t in profile.priorities for t in q.topics):
         score -= 30
     return score
@@ -255,10 +257,13 @@ def select(
     count: int,
     exclude: Iterable[str] = (),
 ) -> list[Question]:
-    """The best `count` bank questions for `profile`, ranked, never any id in `exclude`; led by
-    one opening question built from the person's notes, when there are notes."""
+    """The best `count` questions for `profile`, ranked, never any id in `exclude`. With notes and
+    room (OPENER_MIN_COUNT or more), the first place goes to an opening question built from them."""
     if count <= 0:
         return []
+    first = opener(profile) if count >= OPENER_MIN_COUNT and OPENER_ID not in exclude else None
+    if first is not None:
+        count -= 1
     excluded = set(exclude)
     family = role_family(profile.role)
     priorities = effective_priorities(profile)
@@ -277,8 +282,7 @@ def select(
     while len(picker.picked) < count and picker.take(_spread(scored, picker.picked)):
         pass
     picker.repair_purposes(ranked, priorities, keep=1)  # the top priority's question stays first
-    first = opener(profile)
-    return [first, *picker.picked] if first is not None and OPENER_ID not in excluded else picker.picked
+    return [first, *picker.picked] if first is not None else picker.picked
 
 
 def _spread(scored: list[tuple[float, int, Question]], picked: list[Question]) -> Iterator[Question]:
