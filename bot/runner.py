@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
@@ -73,12 +74,18 @@ class ConversationRunner:
         """Run one event for one conversation. A redelivered `event_id` is ignored."""
         async with self.locks.hold(key):
             if event_id is not None and not await self.store.claim_event(event_id, event.at):
-                log.info("ignored redelivered event %s for %s", event_id, key)
+                log.info("ignored redelivered event %s for %s", event_id, key.log_id)
                 return
             try:
                 replies = await self._step_and_save(key, event)
-            except Exception:
-                log.exception("turn failed for %s (event %s)", key, type(event).__name__)
+            except Exception as exc:
+                # The message of an exception may quote what the person typed: log where, not what.
+                where = "".join(traceback.format_tb(exc.__traceback__))
+                log.error(
+                    "turn failed for %s (event %s): %s\n%s", key.log_id, type(event).__name__, type(exc).__name__, where
+                )
+                if event_id is not None:
+                    await self.store.release_event(event_id)  # let the platform's retry through
                 replies = (SORRY_BROKEN,)
             await deliver(replies)
 
@@ -89,7 +96,7 @@ class ConversationRunner:
             result = self._step(session, event, self.ctx)
             if result.erase_user:
                 removed = await self.store.delete_user(key)
-                log.info("forgot %s (%d records)", key, removed)
+                log.info("erased %d records at a person's request", removed)
                 return result.replies
             try:
                 await self.store.put(
@@ -99,11 +106,11 @@ class ConversationRunner:
                     expires_at=result.session.expires_at,
                 )
             except VersionConflict:
-                log.info("conflicting write for %s, attempt %d of %d", key, attempt, SAVE_ATTEMPTS)
+                log.info("conflicting write for %s, attempt %d of %d", key.log_id, attempt, SAVE_ATTEMPTS)
                 await asyncio.sleep(RETRY_BASE_DELAY * 2 ** min(attempt, 6) * random.uniform(0.5, 1.5))
                 continue
             return prefix + result.replies
-        raise RuntimeError(f"could not save {key} after {SAVE_ATTEMPTS} attempts")
+        raise RuntimeError(f"could not save {key.log_id} after {SAVE_ATTEMPTS} attempts")
 
     @staticmethod
     def _decode(key: ConversationKey, raw: str | None) -> tuple[Session | None, tuple[Reply, ...]]:
@@ -112,5 +119,5 @@ class ConversationRunner:
         try:
             return decode(raw), ()
         except SessionCorrupt as exc:
-            log.warning("reset unreadable session for %s: %s", key, exc)
+            log.warning("reset unreadable session for %s: %s", key.log_id, exc)
             return None, (SORRY_RESET,)

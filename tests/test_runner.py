@@ -113,7 +113,7 @@ async def test_corrupt_session_is_reset_with_an_apology_and_logged(
         await ConversationRunner(store, ctx).handle(KEY, Text("Acme", 5.0), inbox)
     assert inbox.last[0] == SORRY_RESET
     assert [r.slot for r in inbox.last if isinstance(r, Ask)] == ["company"]
-    assert "reset unreadable session for console:local:tester" in caplog.text
+    assert f"reset unreadable session for {KEY.log_id}" in caplog.text and "tester" not in caplog.text
     stored = await store.get(KEY, 6.0)
     assert stored is not None and decode(stored.data).started
 
@@ -173,11 +173,16 @@ async def test_a_failing_step_gives_a_plain_apology_not_a_traceback(
     ctx: EngineContext, caplog: pytest.LogCaptureFixture
 ) -> None:
     def exploding_step(session: Session | None, event: Inbound, ctx: EngineContext) -> StepResult:
-        raise KeyError("boom")
+        raise KeyError(event.text if isinstance(event, Text) else "")
 
     inbox = Inbox()
+    store = MemoryStore()
+    runner = ConversationRunner(store, ctx, exploding_step)
     with caplog.at_level(logging.ERROR, logger="bot.runner"):
-        await ConversationRunner(MemoryStore(), ctx, exploding_step).handle(KEY, Text("hi", 1.0), inbox)
+        await runner.handle(KEY, Text("my secret salary hopes", 1.0), inbox, event_id="Ev-9")
     assert inbox.last == [SORRY_BROKEN]
     assert "Traceback" not in SORRY_BROKEN.text
-    assert "turn failed for console:local:tester" in caplog.text and "KeyError" in caplog.text
+    assert f"turn failed for {KEY.log_id}" in caplog.text and "KeyError" in caplog.text
+    assert "salary hopes" not in caplog.text and "tester" not in caplog.text
+    # the claim was released, so the platform's retry of the same event is handled
+    assert await store.claim_event("Ev-9", 2.0) is True

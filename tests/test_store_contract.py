@@ -84,6 +84,14 @@ async def test_claim_event_is_true_exactly_once(store: SessionStore) -> None:
     assert await store.claim_event("Ev3", NOW + 11) is False
 
 
+async def test_a_released_claim_can_be_claimed_again(store: SessionStore) -> None:
+    assert await store.claim_event("Ev1", NOW) is True
+    await store.release_event("Ev1")
+    assert await store.claim_event("Ev1", NOW) is True
+    assert await store.claim_event("Ev1", NOW) is False
+    await store.release_event("never-claimed")
+
+
 async def test_expired_sessions_are_gone(store: SessionStore) -> None:
     await store.put(ALICE, "old", expected_version=0, expires_at=NOW + 10)
     await store.put(BOB, "fresh", expected_version=0, expires_at=NOW + 10_000)
@@ -149,3 +157,31 @@ async def test_sqlite_two_connections_see_each_others_writes(tmp_path: Path) -> 
     finally:
         await a.close()
         await b.close()
+
+
+async def test_sqlite_many_processes_opening_a_new_file_at_once(tmp_path: Path) -> None:
+    import asyncio
+
+    for attempt in range(3):
+        path = tmp_path / f"race{attempt}.db"
+        stores = await asyncio.gather(*(SQLiteStore.open(path) for _ in range(6)))
+        try:
+            assert [await s.schema_version() for s in stores] == [len(MIGRATIONS)] * 6
+        finally:
+            for s in stores:
+                await s.close()
+
+
+async def test_sqlite_file_is_private_and_deletes_securely(tmp_path: Path) -> None:
+    import stat
+
+    path = tmp_path / "revq.db"
+    store = await SQLiteStore.open(path)
+    try:
+        await store.put(ALICE, "private", expected_version=0, expires_at=LATER)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        async with store._db.execute("PRAGMA secure_delete") as cursor:
+            row = await cursor.fetchone()
+        assert row is not None and row[0] == 1
+    finally:
+        await store.close()

@@ -82,6 +82,8 @@ def decode(raw: str) -> Session:
 
 
 def _check_types(session: Session) -> None:
+    if not isinstance(session.started, bool):
+        raise SessionCorrupt("started must be true or false")
     if session.status not in ("intake", "results", "paused"):
         raise SessionCorrupt(f"unknown status {session.status!r}")
     for name in ("company", "role", "stage", "company_type", "notes"):

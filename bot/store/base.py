@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -18,6 +19,12 @@ class ConversationKey:
 
     def __str__(self) -> str:
         return f"{self.platform}:{self.workspace}:{self.user}"
+
+    @property
+    def log_id(self) -> str:
+        """How logs name this person: stable, but not their platform id."""
+        digest = hashlib.sha256(str(self).encode("utf-8")).hexdigest()[:12]
+        return f"{self.platform}:{digest}"
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,9 @@ class SessionStore(Protocol):
 
     async def claim_event(self, event_id: str, now: float, ttl: float = EVENT_CLAIM_TTL) -> bool:
         """True the first time an event id is seen (within `ttl`), False for redeliveries."""
+
+    async def release_event(self, event_id: str) -> None:
+        """Forget a claim, so a redelivery of an event whose turn failed is handled after all."""
 
     async def purge_expired(self, now: float) -> int:
         """Delete expired sessions and event claims; return how many sessions went."""

@@ -38,6 +38,9 @@ class MemoryStore:
         self._events[event_id] = now + ttl
         return True
 
+    async def release_event(self, event_id: str) -> None:
+        self._events.pop(event_id, None)
+
     async def purge_expired(self, now: float) -> int:
         gone = [k for k, (_, _, expires_at) in self._sessions.items() if expires_at <= now]
         for key in gone:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from pathlib import Path
 
 import aiosqlite
@@ -34,6 +35,11 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+def _statements(script: str) -> list[str]:
+    """A migration's statements, one by one (they hold no semicolons inside strings)."""
+    return [part.strip() for part in script.split(";") if part.strip()]
+
+
 class SQLiteStore:
     def __init__(self, connection: aiosqlite.Connection, path: str) -> None:
         self._db = connection
@@ -45,11 +51,15 @@ class SQLiteStore:
         path = str(path)
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # Answers are personal: only this user may read the file (SQLite gives its -wal and
+            # -shm files the same mode).
+            os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
         db = await aiosqlite.connect(path, isolation_level=None)
         try:
+            await db.execute("PRAGMA busy_timeout=5000")
             await db.execute("PRAGMA journal_mode=WAL")
             await db.execute("PRAGMA synchronous=NORMAL")
-            await db.execute("PRAGMA busy_timeout=5000")
+            await db.execute("PRAGMA secure_delete=ON")  # forget leaves nothing behind in free pages
             await cls._migrate(db)
         except BaseException:
             await db.close()
@@ -58,22 +68,30 @@ class SQLiteStore:
 
     @staticmethod
     async def _migrate(db: aiosqlite.Connection) -> None:
-        async with db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        current = int(row[0]) if row else 0
-        if current > len(MIGRATIONS):
-            raise RuntimeError(
-                f"the database schema is version {current}, newer than this revq knows ({len(MIGRATIONS)})"
-            )
-        for version in range(current, len(MIGRATIONS)):
-            script = f"BEGIN IMMEDIATE;\n{MIGRATIONS[version]}\nPRAGMA user_version = {version + 1};\nCOMMIT;"
+        """Bring the schema up to date. The version is read inside the write transaction, so two
+        processes opening a new file at once migrate it once."""
+        while True:
+            await db.execute("BEGIN IMMEDIATE")
             try:
-                await db.executescript(script)
+                async with db.execute("PRAGMA user_version") as cursor:
+                    row = await cursor.fetchone()
+                current = int(row[0]) if row else 0
+                if current > len(MIGRATIONS):
+                    raise RuntimeError(
+                        f"the database schema is version {current}, newer than this revq knows ({len(MIGRATIONS)})"
+                    )
+                if current == len(MIGRATIONS):
+                    await db.execute("COMMIT")
+                    return
+                for statement in _statements(MIGRATIONS[current]):
+                    await db.execute(statement)
+                await db.execute(f"PRAGMA user_version = {current + 1}")
+                await db.execute("COMMIT")
             except BaseException:
                 if db.in_transaction:
                     await db.execute("ROLLBACK")
                 raise
-            log.info("sqlite store migrated to schema version %d", version + 1)
+            log.info("sqlite store migrated to schema version %d", current + 1)
 
     async def journal_mode(self) -> str:
         async with self._db.execute("PRAGMA journal_mode") as cursor:
@@ -140,6 +158,10 @@ class SQLiteStore:
                 (event_id, now + ttl, now),
             )
         return cursor.rowcount == 1
+
+    async def release_event(self, event_id: str) -> None:
+        async with self._write_lock:
+            await self._db.execute("DELETE FROM event_claims WHERE event_id=?", (event_id,))
 
     async def purge_expired(self, now: float) -> int:
         async with self._write_lock:
