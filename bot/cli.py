@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -11,6 +12,7 @@ import re
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -19,6 +21,8 @@ from bot.adapters.console import console_key, reconfigure_stdio, render_question
 from bot.adapters.markdown import render_markdown
 from bot.config import MAX_QUESTION_COUNT, ConfigError, Settings
 from bot.engine.dialogue import EngineContext, build_question_set, display_order, list_title
+from bot.engine.input_text import clean_message
+from bot.engine.intake import Parsed, parse_company, parse_notes, parse_role
 from bot.engine.tailor import Profile, homework, select
 from bot.runner import ConversationRunner
 from bot.store import open_store
@@ -187,12 +191,12 @@ def ask_command(args: argparse.Namespace, bank: Bank, settings: Settings) -> int
             )
             return 2
     profile = Profile(
-        company=_clean_flag(args.company),
-        role=_clean_flag(args.role),
+        company=_read_flag(args.company, parse_company),
+        role=_read_flag(args.role, parse_role),
         stage=args.stage,
         company_type=args.company_type,
         priorities=priorities,
-        notes=_clean_flag(args.notes),
+        notes=_read_flag(args.notes, parse_notes),
     )
     ctx = EngineContext.build(bank, question_count=count)
     ranked = select(ctx.catalog, profile, count)
@@ -200,16 +204,17 @@ def ask_command(args: argparse.Namespace, bank: Bank, settings: Settings) -> int
         print(json.dumps(ask_json(bank, profile, ranked), indent=2, ensure_ascii=False))
         return 0
     question_set = build_question_set(ctx, profile, tuple(q.id for q in display_order(ranked)), list_title(profile))
-    question_set = question_set.__class__(question_set.title, question_set.groups, question_set.homework, ())
+    question_set = dataclasses.replace(question_set, next_steps=())  # no conversation to continue
     print(render_markdown(question_set) if args.format == "markdown" else render_question_set(question_set))
     return 0
 
 
-def _clean_flag(value: str | None) -> str | None:
+def _read_flag(value: str | None, parse: Callable[[str], Parsed]) -> str | None:
+    """A flag read exactly as the same answer in a conversation would be."""
     if value is None:
         return None
-    cleaned = " ".join("".join(ch for ch in value if ch.isprintable()).split())[:100]
-    return cleaned or None
+    parsed = parse(clean_message(value).text)
+    return parsed.value if parsed.ok and isinstance(parsed.value, str) else None
 
 
 def ask_json(bank: Bank, profile: Profile, ranked: list[Any]) -> dict[str, Any]:

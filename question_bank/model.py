@@ -40,6 +40,13 @@ COMPANY_TYPE_LABELS: dict[str, str] = {
     "nonprofit": "Nonprofit or charity",
     "agency": "Agency or consultancy",
 }
+STAGE_TITLES: dict[str, str] = {  # as in "Questions to ask Acme (Nurse, hiring manager interview)"
+    "recruiter": "recruiter screen",
+    "hiring_manager": "hiring manager interview",
+    "team": "team interview",
+    "executive": "senior leader interview",
+    "offer": "offer stage",
+}
 PURPOSE_LABELS: dict[str, str] = {
     "duties": "About the work",
     "organization": "About the organization",
@@ -64,9 +71,6 @@ class Question:
     red_flags: tuple[str, ...] = ()
     follow_ups: tuple[str, ...] = ()
     source: str = ""  # "file:line", for error messages
-
-    def render(self, company: str | None, role: str | None) -> str:
-        return fill_placeholders(self.text, company, role)
 
 
 @dataclass(frozen=True)

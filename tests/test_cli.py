@@ -37,7 +37,8 @@ def test_scripted_chat_runs_a_whole_conversation(db: dict[str, str]) -> None:
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "[1/6] Which company" in out and "[6/6]" in out
-    assert "Questions to ask Acme (Data Engineer, The hiring manager)" in out
+    assert "Questions to ask Acme (Data Engineer, hiring manager interview)" in out
+    assert "Follow up with:" in out
     assert "Why ask:" in out and "Listen for:" in out and "Before the interview, look up:" in out
     assert "More questions" in out
     assert out.count("Open with your research") >= 1 and "Berlin office" in out
@@ -106,7 +107,7 @@ def test_ask_text_and_markdown_formats() -> None:
     text = revq("ask", "--company", "Acme", "--priorities", "mentors")
     assert text.returncode == 0 and "Questions to ask Acme" in text.stdout and "Why ask:" in text.stdout
     md = revq("ask", "--company", "Acme *Corp* <!channel>", "--format", "markdown")
-    assert md.stdout.startswith("# Questions to ask Acme \\*Corp\\* \\<\\!channel\\>")
+    assert md.stdout.startswith("# Questions to ask Acme \\*Corp\\* \\<!channel\\>")
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,9 @@ EXIT_WORDS = frozenset({"quit", "exit", ":q"})
 
 def render_ask(ask: Ask, interactive: bool) -> str:
     lines = [f"[{ask.step}/{ask.total_steps}] {ask.prompt}"]
-    if ask.earlier_answer:
+    if ask.earlier_answer == "skipped":
+        lines.append("  (You skipped this before.)")
+    elif ask.earlier_answer:
         lines.append(f"  (Before, you said: {ask.earlier_answer})")
     for number, choice in enumerate(ask.choices, 1):
         hint = f" ({choice.hint})" if choice.hint else ""
@@ -37,7 +39,8 @@ def render_question_set(question_set: QuestionSet) -> str:
     """The engine's plain-text copy, plus what can be said next in a conversation."""
     text = export_text(question_set).rstrip()
     if question_set.next_steps:
-        text += "\n\nNext: more, swap 2, export, back, restart, forget, help"
+        said = ("swap 2" if c.value == "swap" else c.value for c in question_set.next_steps)
+        text += f"\n\nNext: {', '.join(said)}, back, forget, help"
     return text
 
 

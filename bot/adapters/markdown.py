@@ -6,7 +6,8 @@ import re
 
 from bot.engine.replies import QuestionSet
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~])")
+# What could turn the person's words into markup: emphasis, code, links, html, headings, tables.
+_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
 
 
 def escape(text: str) -> str:
@@ -20,9 +21,14 @@ def render_markdown(question_set: QuestionSet) -> str:
         for card in group.questions:
             lines.append(f"{card.number}. **{escape(card.text)}**  ")
             lines.append(f"   *Why ask:* {escape(card.why)}  ")
-            lines.append(f"   *Listen for:* {escape(card.listen_for)}")
-            if card.red_flags:
-                lines.append(f"   *Watch out for:* {escape(' / '.join(card.red_flags))}")
+            extra = [
+                (label, items)
+                for label, items in (("Watch out for", card.red_flags), ("Follow up with", card.follow_ups))
+                if items
+            ]
+            lines.append(f"   *Listen for:* {escape(card.listen_for)}" + ("  " if extra else ""))
+            for n, (label, items) in enumerate(extra):
+                lines.append(f"   *{label}:* {escape(' / '.join(items))}" + ("  " if n < len(extra) - 1 else ""))
     if question_set.homework:
         lines += ["", "## Before the interview, look up", ""]
         lines += [f"- {escape(item)}" for item in question_set.homework]

@@ -28,6 +28,7 @@ from question_bank.model import (
     COMPANY_TYPE_LABELS,
     PURPOSE_LABELS,
     STAGE_LABELS,
+    STAGE_TITLES,
     Bank,
     Question,
     company_phrase,
@@ -535,7 +536,7 @@ def _title(session: Session) -> str:
 
 def list_title(profile: tailor.Profile) -> str:
     title = f"Questions to ask {company_phrase(profile.company)}"
-    details = [d for d in (profile.role, STAGE_LABELS.get(profile.stage or "")) if d]
+    details = [d for d in (profile.role, STAGE_TITLES.get(profile.stage or "")) if d]
     return f"{title} ({', '.join(details)})" if details else title
 
 
@@ -549,6 +550,8 @@ def export_text(question_set: QuestionSet) -> str:
             lines.append(f"   Listen for: {card.listen_for}")
             if card.red_flags:
                 lines.append(f"   Watch out for: {' / '.join(card.red_flags)}")
+            if card.follow_ups:
+                lines.append(f"   Follow up with: {' / '.join(card.follow_ups)}")
         lines.append("")
     if question_set.homework:
         lines.append("Before the interview, look up:")

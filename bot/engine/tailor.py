@@ -23,7 +23,8 @@ OPENER_ID = "notes-opener"
 _OPENER_TEXT = 'While preparing, I read this about {company}: "{notes}". How is that shaping the plans for {role}?'
 _OPENER_WHY = (
     "It opens with your own research, which shows you did your homework, and it turns a fact "
-    "into a conversation about what the job will really involve."
+    "into a conversation about what the job will really involve. Put your note in your own words, "
+    "and leave out anything you heard privately or that could sound like gossip."
 )
 _OPENER_LISTEN = (
     "Whether they connect it to day-to-day work and speak openly about it. A good answer adds "
@@ -90,7 +91,6 @@ class Profile:
 class Catalog:
     """The bank prepared once for fast selection."""
 
-    bank: Bank
     questions: tuple[Question, ...]
     words: dict[str, frozenset[str]]
     order: dict[str, int]
@@ -98,7 +98,6 @@ class Catalog:
     @classmethod
     def build(cls, bank: Bank) -> Catalog:
         return cls(
-            bank=bank,
             questions=bank.questions,
             words={q.id: content_words(q.text) for q in bank.questions},
             order={q.id: i for i, q in enumerate(bank.questions)},
