@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.engine import intake, tailor
 from bot.engine.events import COMMANDS, OPENING, Command, Inbound, Pick, Text
-from bot.engine.input_text import MAX_MESSAGE_CHARS, clean_message
+from bot.engine.input_text import MAX_MESSAGE_CHARS, QUOTES, clean_message
 from bot.engine.intake import Parsed, Slot
 from bot.engine.replies import (
     Ask,
@@ -117,7 +117,6 @@ _ALIASES: dict[str, str] = {
     "hi": "start", "hello": "start", "hey": "start", "resume": "start", "continue": "start",
 }  # fmt: skip
 _SWAP = re.compile(r"^(?:swap|replace)(?:\s+(?:question\s+|number\s+|#)?(\S+))?$")
-_QUOTES = "\"'`\u201c\u201d\u2018\u2019"
 
 
 @dataclass(frozen=True)
@@ -129,7 +128,7 @@ class _Typed:
 
 def _read_command(text: str) -> _Typed | None:
     """A command typed as text, or None when the text is an answer."""
-    if text[:1] in _QUOTES:
+    if text[:1] in QUOTES:
         return None
     lowered = " ".join(text.lower().split())
     sigil = lowered[:1] in ("/", "!")

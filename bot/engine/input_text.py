@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 
 MAX_MESSAGE_CHARS = 2000
+QUOTES = "\"'`\u201c\u201d\u2018\u2019"  # straight and curly quotes people wrap answers in
 # C0/C1 control characters and DEL, but not tab and newline; also bidi overrides and zero-width marks.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.engine.input_text import one_line
+from bot.engine.input_text import QUOTES, one_line
 from bot.engine.replies import Choice
 from bot.engine.session import Session
 from question_bank.model import COMPANY_TYPE_LABELS, STAGE_LABELS, Bank
@@ -151,16 +151,18 @@ def _pick_by_words(text: str, choices: tuple[Choice, ...], words: dict[str, tupl
     return None
 
 
-_QUOTES = "\"'`\u201c\u201d\u2018\u2019"
+def _short_name(value: str, what: str) -> Parsed:
+    """Accept a name or title on one line, cut to MAX_NAME_CHARS with a notice."""
+    value, cut = one_line(value, MAX_NAME_CHARS)
+    notice = f"That's long for {what}, so I kept the first {MAX_NAME_CHARS} characters." if cut else ""
+    return Parsed.accept(value, notice)
 
 
 def parse_company(text: str) -> Parsed:
-    name = text.strip().strip(_QUOTES).strip()
-    name, cut = one_line(name, MAX_NAME_CHARS)
-    if not name:
+    name = text.strip().strip(QUOTES).strip()
+    if not one_line(name, MAX_NAME_CHARS)[0]:
         return Parsed.reject("I need a name here, or say skip.")
-    notice = f"That's long for a name, so I kept the first {MAX_NAME_CHARS} characters." if cut else ""
-    return Parsed.accept(name, notice)
+    return _short_name(name, "a name")
 
 
 _ROLE_PREFIX = re.compile(r"^(?:(?:it'?s|it is|i'?m|i am|for)\s+)?(?:(?:a|an|the)\s+)", re.IGNORECASE)
@@ -171,14 +173,12 @@ _NOT_A_TITLE = {"role", "position", "job", "post", "opening", "vacancy", "a", "a
 
 
 def parse_role(text: str) -> Parsed:
-    role = _ROLE_PREFIX.sub("", text.strip().strip(_QUOTES).strip().rstrip(".!")).strip()
+    role = _ROLE_PREFIX.sub("", text.strip().strip(QUOTES).strip().rstrip(".!")).strip()
     without_suffix = _ROLE_SUFFIX.sub("", role).strip()
     role = without_suffix or role  # "Product role" -> "Product"; "role" alone stays, and is refused
-    role, cut = one_line(role, MAX_NAME_CHARS)
-    if not role or _norm(role) in _NOT_A_TITLE:
+    if not one_line(role, MAX_NAME_CHARS)[0] or _norm(role) in _NOT_A_TITLE:
         return Parsed.reject("I need a job title here, such as Data Engineer or Nurse, or say skip.")
-    notice = f"That's long for a job title, so I kept the first {MAX_NAME_CHARS} characters." if cut else ""
-    return Parsed.accept(role, notice)
+    return _short_name(role, "a job title")
 
 
 def parse_stage(text: str, slot: Slot) -> Parsed:
@@ -211,11 +211,7 @@ def parse_priorities(text: str, slot: Slot, matcher: PriorityMatcher) -> Parsed:
             "I couldn't tell which topics you mean. Pick up to 5 from this list "
             "(numbers are fine, like 2, 5, 9), or try other words."
         )
-    notice = ""
-    if len(topics) > MAX_PRIORITIES:
-        topics = topics[:MAX_PRIORITIES]
-        notice = f"I kept your first {MAX_PRIORITIES} priorities."
-    return Parsed.accept(tuple(topics), notice)
+    return pick_priorities(tuple(topics), valid)
 
 
 def pick_priorities(values: tuple[str, ...], valid: set[str]) -> Parsed:
@@ -225,7 +221,7 @@ def pick_priorities(values: tuple[str, ...], valid: set[str]) -> Parsed:
     notice = ""
     if len(unique) > MAX_PRIORITIES:
         unique = unique[:MAX_PRIORITIES]
-        notice = f"I kept your first {MAX_PRIORITIES} picks."
+        notice = f"I kept your first {MAX_PRIORITIES} priorities."
     return Parsed.accept(unique, notice)
 
 
