@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sqlite3
 from pathlib import Path
 
 import aiosqlite
@@ -35,6 +36,19 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+async def _switch_to_wal(db: aiosqlite.Connection, attempts: int = 100) -> None:
+    """SQLite may refuse the switch with "locked" at once, without waiting, while another process
+    is setting up the same new file; wait a little and try again (bounded, about 2 s in all)."""
+    for attempt in range(attempts):
+        try:
+            await db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.02)
+
+
 def _statements(script: str) -> list[str]:
     """A migration's statements, one by one (they hold no semicolons inside strings)."""
     return [part.strip() for part in script.split(";") if part.strip()]
@@ -57,7 +71,7 @@ class SQLiteStore:
         db = await aiosqlite.connect(path, isolation_level=None)
         try:
             await db.execute("PRAGMA busy_timeout=5000")
-            await db.execute("PRAGMA journal_mode=WAL")
+            await _switch_to_wal(db)
             await db.execute("PRAGMA synchronous=NORMAL")
             await db.execute("PRAGMA secure_delete=ON")  # forget leaves nothing behind in free pages
             await cls._migrate(db)
