@@ -12,7 +12,6 @@ import re
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -20,15 +19,14 @@ from bot import __version__
 from bot.adapters.console import console_key, reconfigure_stdio, render_question_set, run_console
 from bot.adapters.markdown import render_markdown
 from bot.config import MAX_QUESTION_COUNT, ConfigError, Settings
-from bot.engine.dialogue import EngineContext, build_question_set, display_order, list_title
-from bot.engine.input_text import clean_message
-from bot.engine.intake import Parsed, parse_company, parse_notes, parse_role
-from bot.engine.tailor import Profile, homework, select
+from bot.engine.dialogue import EngineContext, step
+from bot.engine.events import Form
+from bot.engine.replies import FieldErrors, QuestionSet, Say
+from bot.engine.session import Session
 from bot.runner import ConversationRunner
 from bot.store import open_store
 from question_bank import Bank, BankError, default_bank, load_bank
 from question_bank.model import COMPANY_TYPES, PURPOSES, ROLE_FAMILIES, STAGES, TOPICS
-from question_bank.priorities import PriorityMatcher
 
 log = logging.getLogger("revq")
 
@@ -179,64 +177,63 @@ async def chat_command(args: argparse.Namespace, bank: Bank, settings: Settings)
 
 
 def ask_command(args: argparse.Namespace, bank: Bank, settings: Settings) -> int:
-    count = args.count or settings.question_count
-    priorities: tuple[str, ...] = ()
-    if args.priorities and args.priorities.strip():
-        priorities = tuple(PriorityMatcher(bank.lexicon).match(args.priorities))
-        if not priorities:
-            print(
-                "revq ask: couldn't tell which topics --priorities means; "
-                f"use other words or topic ids: {', '.join(TOPICS)}",
-                file=sys.stderr,
-            )
-            return 2
-    profile = Profile(
-        company=_read_flag(args.company, parse_company),
-        role=_read_flag(args.role, parse_role),
-        stage=args.stage,
-        company_type=args.company_type,
-        priorities=priorities,
-        notes=_read_flag(args.notes, parse_notes),
-    )
-    ctx = EngineContext.build(bank, question_count=count)
-    ranked = select(ctx.catalog, profile, count)
+    ctx = EngineContext.build(bank, question_count=args.count or settings.question_count)
+    result = step(None, ask_form(args, time.time()), ctx)
+    errors = [r for r in result.replies if isinstance(r, FieldErrors)]
+    if errors:
+        problems = (_flag_problem(slot, message) for slot, message in errors[0].errors.items())
+        print(f"revq ask: {'; '.join(problems)}", file=sys.stderr)
+        return 2
+    for reply in result.replies:
+        if isinstance(reply, Say) and reply.tone != "info":
+            print(f"revq ask: {reply.text}", file=sys.stderr)
+    question_set = next(r for r in result.replies if isinstance(r, QuestionSet))
     if args.format == "json":
-        print(json.dumps(ask_json(bank, profile, ranked), indent=2, ensure_ascii=False))
+        print(json.dumps(ask_json(result.session, question_set), indent=2, ensure_ascii=False))
         return 0
-    question_set = build_question_set(ctx, profile, tuple(q.id for q in display_order(ranked)), list_title(profile))
     question_set = dataclasses.replace(question_set, next_steps=())  # no conversation to continue
     print(render_markdown(question_set) if args.format == "markdown" else render_question_set(question_set))
     return 0
 
 
-def _read_flag(value: str | None, parse: Callable[[str], Parsed]) -> str | None:
-    """A flag read exactly as the same answer in a conversation would be."""
-    if value is None:
-        return None
-    parsed = parse(clean_message(value).text)
-    return parsed.value if parsed.ok and isinstance(parsed.value, str) else None
+def ask_form(args: argparse.Namespace, at: float) -> Form:
+    """The flags as one form, filled exactly as a modal would fill it. Flags left out are not given."""
+    typed = {slot: value for slot, value in (("company", args.company), ("role", args.role), ("notes", args.notes))
+             if value is not None}  # fmt: skip
+    if args.priorities is not None and args.priorities.strip():
+        typed["priorities"] = args.priorities
+    picked = {slot: (value,) for slot, value in (("stage", args.stage), ("company_type", args.company_type)) if value}
+    return Form(at, typed=typed, picked=picked)
 
 
-def ask_json(bank: Bank, profile: Profile, ranked: list[Any]) -> dict[str, Any]:
+def _flag_problem(slot: str, message: str) -> str:
+    if slot == "priorities":
+        return f"couldn't tell which topics --priorities means; use other words or topic ids: {', '.join(TOPICS)}"
+    return f"--{slot.replace('_', '-')}: {message}"
+
+
+def ask_json(session: Session, question_set: QuestionSet) -> dict[str, Any]:
+    cards = {card.id: card for card in question_set.cards}
+    ranked = [cards[i] for i in question_set.ranking if i in cards] or list(question_set.cards)
     return {
-        "company": profile.company or "the company",
-        "role": profile.role,
-        "stage": profile.stage,
-        "company_type": profile.company_type,
-        "priorities": list(profile.priorities),
+        "company": session.company or "the company",
+        "role": session.role,
+        "stage": session.stage,
+        "company_type": session.company_type,
+        "priorities": list(session.priorities),
         "questions": [
             {
-                "id": q.id,
-                "text": profile.render(q.text),
-                "purpose": q.purpose,
-                "topics": list(q.topics),
-                "stages": list(q.stages),
-                "why": q.why,
-                "listen_for": q.listen_for,
+                "id": card.id,
+                "text": card.text,
+                "purpose": card.purpose,
+                "topics": list(card.topics),
+                "stages": list(card.stages),
+                "why": card.why,
+                "listen_for": card.listen_for,
             }
-            for q in ranked
+            for card in ranked
         ],
-        "homework": homework(bank, profile),
+        "homework": list(question_set.homework),
     }
 
 

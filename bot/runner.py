@@ -98,6 +98,8 @@ class ConversationRunner:
                 removed = await self.store.delete_user(key)
                 log.info("erased %d records at a person's request", removed)
                 return result.replies
+            if not result.changed:
+                return prefix + result.replies
             try:
                 await self.store.put(
                     key,
@@ -111,6 +113,13 @@ class ConversationRunner:
                 continue
             return prefix + result.replies
         raise RuntimeError(f"could not save {key.log_id} after {SAVE_ATTEMPTS} attempts")
+
+    async def peek(self, key: ConversationKey, now: float) -> Session | None:
+        """The stored session, read only: for showing it outside the conversation (a home page).
+        Nothing is written, so looking does not keep the data alive longer."""
+        stored = await self.store.get(key, now)
+        session, _ = self._decode(key, stored.data if stored else None)
+        return session
 
     @staticmethod
     def _decode(key: ConversationKey, raw: str | None) -> tuple[Session | None, tuple[Reply, ...]]:

@@ -118,6 +118,7 @@ def test_ask_text_and_markdown_formats() -> None:
         (["--company-type", "cult"], "--company-type must be one of: startup, scaleup"),
         (["--format", "pdf"], "invalid choice: 'pdf'"),
         (["--priorities", "asdfgh qwerty"], "couldn't tell which topics"),
+        (["--role", "the"], "--role: Type a job title"),
     ],
 )
 def test_ask_bad_values_exit_2_with_one_clear_line(args: list[str], needle: str) -> None:

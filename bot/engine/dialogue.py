@@ -10,13 +10,14 @@ import re
 from dataclasses import dataclass, field, replace
 
 from bot.engine import intake, tailor
-from bot.engine.events import COMMANDS, OPENING, Command, Inbound, Pick, Text
+from bot.engine.events import COMMANDS, OPENING, Command, Form, Inbound, Pick, Text
 from bot.engine.input_text import MAX_MESSAGE_CHARS, QUOTES, clean_message
 from bot.engine.intake import Parsed, Slot
 from bot.engine.replies import (
     Ask,
     Choice,
     Document,
+    FieldErrors,
     QuestionCard,
     QuestionGroup,
     QuestionSet,
@@ -76,6 +77,7 @@ class StepResult:
     session: Session
     replies: tuple[Reply, ...]
     erase_user: bool = False  # the person said "forget": delete everything stored about them
+    changed: bool = True  # False: nothing to save (a form with errors leaves the session as it was)
 
 
 @dataclass
@@ -86,6 +88,7 @@ class _Turn:
     ctx: EngineContext
     replies: list[Reply] = field(default_factory=list)
     erase_user: bool = False
+    changed: bool = True
 
     def say(self, text: str, tone: str = "info") -> None:
         self.replies.append(Say(text, tone))  # type: ignore[arg-type]
@@ -99,8 +102,20 @@ def step(session: Session | None, event: Inbound, ctx: EngineContext) -> StepRes
         _pick(turn, event)
     elif isinstance(event, Text):
         _text(turn, event.text)
+    elif isinstance(event, Form):
+        _form(turn, event)
+    if not turn.changed:
+        return StepResult(turn.session, tuple(turn.replies), changed=False)
     stamped = replace(turn.session, updated_at=event.at, expires_at=event.at + ctx.session_ttl)
     return StepResult(stamped, tuple(turn.replies), turn.erase_user)
+
+
+def current_list(session: Session | None, ctx: EngineContext) -> QuestionSet | None:
+    """The person's list as it stands, for a front end to show outside the conversation (a home
+    page), or None when there is none yet."""
+    if session is None or not session.current or session.status == "intake":
+        return None
+    return build_question_set(ctx, _profile(session), session.current, _title(session))
 
 
 # --- reading what was typed -------------------------------------------------------------
@@ -214,6 +229,39 @@ def _accept(turn: _Turn, slot: Slot, parsed: Parsed) -> None:
     if slot.name == "priorities":
         turn.say(f"I'll focus on: {_topic_labels(turn.ctx.bank, turn.session.priorities)}. (Say back to change that.)")
     _advance(turn)
+
+
+def _form(turn: _Turn, event: Form) -> None:
+    """Every slot at once. All fields are read before anything changes: one FieldErrors for
+    whatever is wrong, or a filled form and the question list, as at the end of the conversation."""
+    answers: list[tuple[Slot, Parsed]] = []
+    errors: dict[str, str] = {}
+    notices: list[str] = []
+    for slot in turn.ctx.slots:
+        typed, picked = event.typed.get(slot.name), event.picked.get(slot.name)
+        if typed is None and picked is None:
+            answers.append((slot, Parsed.accept(None)))
+            continue
+        cleaned = clean_message(typed or "", turn.ctx.max_message_chars)
+        parsed = intake.parse_form_field(slot, cleaned.text, tuple(picked or ()), turn.ctx.matcher)
+        if not parsed.ok:
+            errors[slot.name] = parsed.problem
+            continue
+        notices += [n for n in (parsed.notice,) if n]
+        answers.append((slot, parsed))
+    if errors:
+        turn.replies.append(FieldErrors(errors))
+        turn.changed = False
+        return
+    session = Session(started=True, shown=turn.session.shown)
+    for slot, parsed in answers:
+        session = session.with_answer(slot.name, () if slot.multi and parsed.value is None else parsed.value)
+    turn.session = session
+    for notice in notices:
+        turn.say(notice, "notice")
+    if session.priorities:
+        turn.say(f"I'll focus on: {_topic_labels(turn.ctx.bank, session.priorities)}.")
+    _finish_intake(turn)
 
 
 # --- commands ---------------------------------------------------------------------------
@@ -364,10 +412,17 @@ def _swap(turn: _Turn, arg: str) -> None:
         _prompt_again(turn)
         return
     total = len(session.current)
-    if not re.fullmatch(r"[0-9]{1,3}", arg) or not 1 <= int(arg) <= total:
+    if arg in session.current:  # a Swap button names its question, so an older message still swaps the right one
+        index = session.current.index(arg)
+    elif arg in session.shown or turn.ctx.catalog.order.get(arg) is not None:
+        turn.say("That question is no longer on your list. Here is the list as it stands.", "notice")
+        turn.replies.append(_question_set(turn, _title(session)))
+        return
+    elif re.fullmatch(r"[0-9]{1,3}", arg) and 1 <= int(arg) <= total:
+        index = int(arg) - 1
+    else:
         turn.say(f"Say swap and a question number from 1 to {total}, like swap 2.", "error")
         return
-    index = int(arg) - 1
     profile = _profile(session)
     old = turn.ctx.catalog.get(session.current[index], profile)
     keep = [q for q in (turn.ctx.catalog.get(i, profile) for i in session.current) if q is not None and q is not old]
@@ -465,7 +520,8 @@ def _show(turn: _Turn, questions: list[Question], title: str) -> None:
         current=tuple(q.id for q in ordered),
         shown=tuple(dict.fromkeys((*turn.session.shown, *(q.id for q in ordered)))),
     )
-    turn.replies.append(_question_set(turn, title))
+    question_set = _question_set(turn, title)
+    turn.replies.append(replace(question_set, ranking=tuple(q.id for q in questions)))
 
 
 def display_order(questions: list[Question]) -> list[Question]:

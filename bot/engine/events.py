@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,22 @@ class Command:
     arg: str = ""
 
 
-Inbound = Text | Pick | Command
+@dataclass(frozen=True)
+class Form:
+    """Several answers at once: a modal, `revq ask`, a one-shot command.
+
+    `typed` holds what was typed per slot and `picked` what was chosen from the slot's list; a
+    slot may have both (priorities). A slot in neither is not given: optional, and "any" for
+    stage, company type and priorities. Every given slot is read by its own parser; if any is
+    invalid, nothing changes and the reply is one FieldErrors.
+    """
+
+    at: float
+    typed: Mapping[str, str] = field(default_factory=dict)
+    picked: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+Inbound = Text | Pick | Command | Form
 
 OPENING = "open"  # Command("start", at, OPENING): a front end opening the conversation (not typed "hi")
 

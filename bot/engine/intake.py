@@ -48,6 +48,8 @@ class Slot:
     multi: bool = False
     free_text: bool = True
     skip_note: str = ""  # what skipping means, said when the person skips
+    form_problem: str = ""  # what to fix when this field of a form (a modal, flags) can't be read
+    form_required: str = ""  # what to say when a form leaves this field empty and it can't be skipped
 
 
 def _choices(labels: dict[str, str]) -> tuple[Choice, ...]:
@@ -61,17 +63,24 @@ def topic_choices(bank: Bank) -> tuple[Choice, ...]:
 def build_slots(bank: Bank) -> tuple[Slot, ...]:
     return (
         Slot("company", "Which company or organization is the interview with?", can_skip=True,
-             skip_note="No problem, I'll say \"the company\"."),
+             skip_note="No problem, I'll say \"the company\".",
+             form_problem="Type the name of the company or organization."),
         Slot("role", "What's the job title? (Or say skip.)", can_skip=True,
-             skip_note="Fine, I'll keep the questions general."),
+             skip_note="Fine, I'll keep the questions general.",
+             form_problem="Type a job title, such as Data Engineer or Nurse, or leave this empty."),
         Slot("stage", "Who will you be talking to?", can_skip=True, choices=_choices(STAGE_LABELS),
-             free_text=False, skip_note="I'll mix questions for any stage."),
+             free_text=False, skip_note="I'll mix questions for any stage.",
+             form_problem="Pick who you will be talking to, or Not sure."),
         Slot("company_type", "What kind of employer is it? (Or say skip.)", can_skip=True,
-             choices=_choices(COMPANY_TYPE_LABELS), free_text=False),
+             choices=_choices(COMPANY_TYPE_LABELS), free_text=False,
+             form_problem="Pick the kind of employer, or Not sure."),
         Slot("priorities",
              "What matters most to you in this job? Say it in your own words, "
              "for example \"remote work and a learning budget\", or pick up to 5 numbers.",
-             can_skip=False, choices=topic_choices(bank), multi=True),
+             can_skip=False, choices=topic_choices(bank), multi=True,
+             form_problem="I couldn't tell which topics you mean. Pick at least one from the list, "
+                          "or say it in other words, such as \"remote work and a learning budget\".",
+             form_required="Pick at least one topic, or say in your own words what matters to you."),
         Slot("notes",
              "Anything you already know about them? A recent launch, news, something from the "
              "job ad. (Or say skip.)", can_skip=True),
@@ -254,3 +263,23 @@ def parse_pick(slot: Slot, values: tuple[str, ...]) -> Parsed:
     if len(values) != 1:
         return Parsed.reject("Pick just one of these.")
     return Parsed.accept(None if values[0] == ANY else values[0])
+
+
+def parse_form_field(slot: Slot, typed: str, picked: tuple[str, ...], matcher: PriorityMatcher) -> Parsed:
+    """One field of a form, read by the slot's own parser. `typed` is already cleaned. A field
+    left empty is skipped where the slot allows it; priorities join what was typed (in the
+    person's order) and what was picked."""
+    if not typed and not picked:
+        return Parsed.accept(None) if slot.can_skip else Parsed.reject(slot.form_required)
+    if slot.multi:
+        words = parse_priorities(typed, slot, matcher) if typed else None
+        if words is not None and not words.ok and not picked:
+            return Parsed.reject(slot.form_problem)
+        typed_topics = words.value if words is not None and words.ok and isinstance(words.value, tuple) else ()
+        merged = pick_priorities((*typed_topics, *picked), {c.value for c in slot.choices})
+        if merged.ok and words is not None and not words.ok:
+            notice = "I couldn't read what you typed as topics, so I used the ones you picked."
+            return Parsed.accept(merged.value, notice)
+        return merged if merged.ok else Parsed.reject(slot.form_problem)
+    parsed = parse_pick(slot, picked) if picked else parse_answer(slot, typed, matcher)
+    return parsed if parsed.ok else Parsed.reject(slot.form_problem or parsed.problem)

@@ -3,6 +3,7 @@ renderer decides how they look and escapes the person's own words."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -60,6 +61,7 @@ class QuestionSet:
     groups: tuple[QuestionGroup, ...]
     homework: tuple[str, ...]
     next_steps: tuple[Choice, ...]
+    ranking: tuple[str, ...] = ()  # question ids best first, when the list was just chosen
 
     @property
     def cards(self) -> tuple[QuestionCard, ...]:
@@ -74,4 +76,11 @@ class Document:
     body: str
 
 
-Reply = Say | Ask | QuestionSet | Document
+@dataclass(frozen=True)
+class FieldErrors:
+    """Fields of a Form that could not be read, slot name to what to fix. Nothing was saved."""
+
+    errors: Mapping[str, str]
+
+
+Reply = Say | Ask | QuestionSet | Document | FieldErrors
