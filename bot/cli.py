@@ -44,8 +44,12 @@ examples:
   revq bank validate                 check the question bank files
   revq bank stats                    count questions per topic, stage and purpose
 
+  revq slack                         run the Slack app over Socket Mode
+  revq slack --http --port 3000      run the Slack app over HTTP (POST /slack/events)
+
 settings come from environment variables: REVQ_STORE, REVQ_DB, REVQ_SESSION_TTL_DAYS,
-REVQ_QUESTION_COUNT, REVQ_BANK, REVQ_LOG_LEVEL (see README.md)."""
+REVQ_QUESTION_COUNT, REVQ_BANK, REVQ_LOG_LEVEL; for Slack: SLACK_BOT_TOKEN,
+SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL, PORT (see README.md)."""
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -68,6 +72,12 @@ def _choice(name: str, values: tuple[str, ...], extra: str = "") -> Any:
 def _count(raw: str) -> int:
     if not re.fullmatch(r"[0-9]{1,3}", raw.strip()) or not 1 <= int(raw) <= MAX_QUESTION_COUNT:
         raise argparse.ArgumentTypeError(f"--count must be a whole number from 1 to {MAX_QUESTION_COUNT}; not {raw!r}")
+    return int(raw)
+
+
+def _port(raw: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,5}", raw.strip()) or not 1 <= int(raw) <= 65535:
+        raise argparse.ArgumentTypeError(f"--port must be a whole number from 1 to 65535; not {raw!r}")
     return int(raw)
 
 
@@ -110,6 +120,18 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--count", type=_count, default=None, help="how many questions (default 6, at most 20)")
     ask.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="output format")
 
+    slack = commands.add_parser(
+        "slack",
+        help="run revq as a Slack app (Socket Mode, or HTTP with --http)",
+        description="Run revq as a Slack app. Socket Mode (the default) needs SLACK_BOT_TOKEN and "
+        "SLACK_APP_TOKEN and no public URL. HTTP mode (--http) needs SLACK_BOT_TOKEN and "
+        "SLACK_SIGNING_SECRET; Slack posts commands, clicks and events to /slack/events, and "
+        "GET /healthz answers 200 once revq is ready. SLACK_API_URL points at another Web API "
+        "address (a proxy). See README.md for setting up the Slack app.",
+    )
+    slack.add_argument("--http", action="store_true", help="serve HTTP instead of connecting over Socket Mode")
+    slack.add_argument("--port", type=_port, default=None, help="HTTP port (default: PORT, else 3000)")
+
     bank = commands.add_parser("bank", help="check or count the question bank")
     bank_commands = bank.add_subparsers(
         dest="bank_command", metavar="ACTION", parser_class=OneLineParser, required=True
@@ -141,6 +163,8 @@ def run(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for library in ("slack_bolt", "slack_sdk"):  # at DEBUG they log request bodies: people's own words
+        logging.getLogger(library).setLevel(max(logging.INFO, logging.getLevelName(settings.log_level)))
     try:
         bank = load_bank(Path(settings.bank_dir)) if settings.bank_dir else default_bank()
     except BankError as exc:
@@ -150,7 +174,24 @@ def run(argv: list[str] | None = None) -> int:
         return bank_command(args.bank_command, bank)
     if args.command == "ask":
         return ask_command(args, bank, settings)
+    if args.command == "slack":
+        return asyncio.run(slack_command(args, bank, settings))
     return asyncio.run(chat_command(args, bank, settings))
+
+
+async def slack_command(args: argparse.Namespace, bank: Bank, settings: Settings) -> int:
+    from bot.adapters.slack.server import StartupError, serve  # slack-bolt loads only when asked for
+
+    ctx = EngineContext.build(bank, question_count=settings.question_count, session_ttl=settings.session_ttl)
+    try:
+        await serve(settings, ctx, http=args.http, port=args.port or settings.port)
+    except StartupError as exc:
+        print(f"revq slack: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except OSError as exc:  # the port is taken, the database folder is not writable, ...
+        print(f"revq slack: {exc.strerror or type(exc).__name__}", file=sys.stderr)
+        return 1
+    return 0
 
 
 async def chat_command(args: argparse.Namespace, bank: Bank, settings: Settings) -> int:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.engine.dialogue import DAY, DEFAULT_QUESTION_COUNT
 
 STORES = ("sqlite", "memory")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MAX_QUESTION_COUNT = 20
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_PORT = 3000
 
 
 class ConfigError(ValueError):
@@ -25,6 +27,12 @@ class Settings:
     question_count: int = DEFAULT_QUESTION_COUNT
     log_level: str = "WARNING"
     bank_dir: str = ""  # empty: the bank shipped with revq
+    # Slack. Secrets stay out of repr, so a logged Settings never shows them.
+    slack_bot_token: str = field(default="", repr=False)
+    slack_signing_secret: str = field(default="", repr=False)
+    slack_app_token: str = field(default="", repr=False)
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    port: int = DEFAULT_PORT
 
     @property
     def session_ttl(self) -> float:
@@ -49,7 +57,21 @@ class Settings:
             ),
             log_level=level,
             bank_dir=env.get("REVQ_BANK", "").strip(),
+            slack_bot_token=env.get("SLACK_BOT_TOKEN", "").strip(),
+            slack_signing_secret=env.get("SLACK_SIGNING_SECRET", "").strip(),
+            slack_app_token=env.get("SLACK_APP_TOKEN", "").strip(),
+            slack_api_url=_url(env, "SLACK_API_URL", DEFAULT_SLACK_API_URL),
+            port=int(_number(env, "PORT", DEFAULT_PORT, 1, 65535, whole=True)),
         )
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.startswith(("http://", "https://")):
+        raise ConfigError(f"{name} must be an http:// or https:// URL, not {raw!r}")
+    return raw  # passed on as it is: the client appends method names to it
 
 
 def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float, whole: bool = False) -> float:

@@ -12,6 +12,7 @@ import random
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from bot.engine.dialogue import EngineContext, StepResult, step
 from bot.engine.events import Inbound
@@ -31,6 +32,15 @@ SORRY_RESET = Say(
     "notice",
 )
 SORRY_BROKEN = Say("Sorry, something went wrong on my side. Please try that again in a moment.", "error")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What one handled event came to, for front ends that do more than deliver the replies."""
+
+    replies: tuple[Reply, ...]
+    erased: bool = False  # the person's data was deleted ("forget")
+    duplicate: bool = False  # a redelivered event: nothing was run or delivered
 
 
 class ConversationLocks:
@@ -70,14 +80,14 @@ class ConversationRunner:
         event: Inbound,
         deliver: Deliver,
         event_id: str | None = None,
-    ) -> None:
+    ) -> Turn:
         """Run one event for one conversation. A redelivered `event_id` is ignored."""
         async with self.locks.hold(key):
             if event_id is not None and not await self.store.claim_event(event_id, event.at):
                 log.info("ignored redelivered event %s for %s", event_id, key.log_id)
-                return
+                return Turn((), duplicate=True)
             try:
-                replies = await self._step_and_save(key, event)
+                turn = await self._step_and_save(key, event)
             except Exception as exc:
                 # The message of an exception may quote what the person typed: log where, not what.
                 where = "".join(traceback.format_tb(exc.__traceback__))
@@ -86,10 +96,11 @@ class ConversationRunner:
                 )
                 if event_id is not None:
                     await self.store.release_event(event_id)  # let the platform's retry through
-                replies = (SORRY_BROKEN,)
-            await deliver(replies)
+                turn = Turn((SORRY_BROKEN,))
+            await deliver(turn.replies)
+            return turn
 
-    async def _step_and_save(self, key: ConversationKey, event: Inbound) -> tuple[Reply, ...]:
+    async def _step_and_save(self, key: ConversationKey, event: Inbound) -> Turn:
         for attempt in range(1, SAVE_ATTEMPTS + 1):
             stored = await self.store.get(key, event.at)
             session, prefix = self._decode(key, stored.data if stored else None)
@@ -97,9 +108,9 @@ class ConversationRunner:
             if result.erase_user:
                 removed = await self.store.delete_user(key)
                 log.info("erased %d records at a person's request", removed)
-                return result.replies
+                return Turn(result.replies, erased=True)
             if not result.changed:
-                return prefix + result.replies
+                return Turn(prefix + result.replies)
             try:
                 await self.store.put(
                     key,
@@ -111,7 +122,7 @@ class ConversationRunner:
                 log.info("conflicting write for %s, attempt %d of %d", key.log_id, attempt, SAVE_ATTEMPTS)
                 await asyncio.sleep(RETRY_BASE_DELAY * 2 ** min(attempt, 6) * random.uniform(0.5, 1.5))
                 continue
-            return prefix + result.replies
+            return Turn(prefix + result.replies)
         raise RuntimeError(f"could not save {key.log_id} after {SAVE_ATTEMPTS} attempts")
 
     async def peek(self, key: ConversationKey, now: float) -> Session | None:

@@ -163,6 +163,14 @@ def _read_command(text: str) -> _Typed | None:
     return None
 
 
+def command_name(text: str) -> str | None:
+    """The known command in a typed line ("swap 2" -> "swap", "start over" -> "restart"), or
+    None when it is an answer or an unknown word. For front ends whose entry point takes text
+    (a slash command) and must tell a command from, say, a company name."""
+    typed = _read_command(clean_message(text).text)
+    return typed.name if typed is not None and typed.name else None
+
+
 def _text(turn: _Turn, raw: str) -> None:
     cleaned = clean_message(raw, turn.ctx.max_message_chars)
     if cleaned.truncated:

@@ -256,7 +256,9 @@ def parse_answer(slot: Slot, text: str, matcher: PriorityMatcher) -> Parsed:
 
 def parse_pick(slot: Slot, values: tuple[str, ...]) -> Parsed:
     valid = {c.value for c in slot.choices}
-    if not slot.choices or not values or not set(values) <= valid:
+    if slot.choices and not values:
+        return Parsed.reject("Pick at least one first, or type your answer.")
+    if not slot.choices or not set(values) <= valid:
         return Parsed.reject("That choice isn't available any more. Here are the options again.")
     if slot.multi:
         return pick_priorities(values, valid - {ANY})

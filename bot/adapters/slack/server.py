@@ -1,0 +1,147 @@
+"""`revq slack`: check the settings and the token, then serve over Socket Mode or HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.slack.app import SlackFrontEnd, build_app, make_client
+from bot.config import Settings
+from bot.engine.dialogue import EngineContext
+from bot.runner import ConversationRunner
+from bot.store import SessionStore, open_store, purge_periodically
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+_REJECTED = {
+    "invalid_auth",
+    "not_authed",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
+    "not_allowed_token_type",
+}
+
+
+class StartupError(Exception):
+    """Why `revq slack` cannot start, in one line that names the setting to fix."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def check_settings(settings: Settings, http: bool) -> None:
+    if not settings.slack_bot_token:
+        raise StartupError("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from your Slack app")
+    if http and not settings.slack_signing_secret:
+        raise StartupError("SLACK_SIGNING_SECRET is not set: HTTP mode needs it to check that requests come from Slack")
+    if not http and not settings.slack_app_token:
+        raise StartupError(
+            "SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token (xapp-...); "
+            "set it, or run revq slack --http"
+        )
+
+
+async def check_token(client: AsyncWebClient, api_url: str) -> str:
+    """auth.test at start-up: a wrong token stops revq now, not at the first message. Returns the team id."""
+    try:
+        response = await client.auth_test()
+    except SlackApiError as exc:
+        code = exc.response.get("error", "unknown") if exc.response is not None else "unknown"
+        if code in _REJECTED:
+            raise StartupError(f"Slack rejected SLACK_BOT_TOKEN ({code}): check the token in your Slack app") from None
+        raise StartupError(f"Slack answered auth.test with an error ({code})", exit_code=1) from None
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        raise StartupError(f"cannot reach Slack at {api_url} ({type(exc).__name__}); check SLACK_API_URL", 1) from None
+    return str(response.get("team_id") or "")
+
+
+@dataclass
+class SlackService:
+    """The running pieces, for `serve` and for tests that drive them directly."""
+
+    app: AsyncApp
+    front: SlackFrontEnd
+    store: SessionStore
+    http_session: aiohttp.ClientSession
+
+
+@contextlib.asynccontextmanager
+async def slack_service(settings: Settings, ctx: EngineContext) -> AsyncIterator[SlackService]:
+    """Open the store, confirm the token, build the app; close everything on the way out."""
+    store = await open_store(settings.store, settings.db_path)
+    try:
+        async with aiohttp.ClientSession() as http_session:
+            client = make_client(settings.slack_bot_token, settings.slack_api_url, http_session)
+            await check_token(client, settings.slack_api_url)
+            front = SlackFrontEnd(
+                ConversationRunner(store, ctx), client, settings.session_ttl_days, http_session=http_session
+            )
+            app = build_app(front, settings.slack_signing_secret)
+            purging = asyncio.create_task(purge_periodically(store))
+            try:
+                yield SlackService(app, front, store, http_session)
+            finally:
+                purging.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await purging
+    finally:
+        await store.close()
+
+
+def web_app(app: AsyncApp) -> web.Application:
+    """Slack posts commands, clicks and events to one URL; load balancers ask /healthz."""
+    application = app.web_app(path=EVENTS_PATH)
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})  # served only once the store is open and the token checked
+
+    application.router.add_get(HEALTH_PATH, healthz)
+    return application
+
+
+async def serve(settings: Settings, ctx: EngineContext, *, http: bool, port: int, host: str = "0.0.0.0") -> None:
+    """Run until SIGINT or SIGTERM. Raises StartupError for a setting that stops it."""
+    check_settings(settings, http)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    async with slack_service(settings, ctx) as service:
+        if http:
+            runner = web.AppRunner(web_app(service.app), access_log=None)
+            await runner.setup()
+            try:
+                await web.TCPSite(runner, host, port).start()
+                log.warning("revq is listening for Slack on port %d (POST %s, GET %s)", port, EVENTS_PATH, HEALTH_PATH)
+                await stop.wait()
+            finally:
+                await runner.cleanup()
+        else:
+            handler = AsyncSocketModeHandler(service.app, settings.slack_app_token, web_client=service.front.client)
+            try:
+                await handler.connect_async()  # type: ignore[no-untyped-call]  # untyped upstream
+            except SlackApiError as exc:
+                code = exc.response.get("error", "unknown") if exc.response is not None else "unknown"
+                raise StartupError(f"Slack rejected SLACK_APP_TOKEN ({code}): it must be an app-level xapp- token "
+                                   "with the connections:write scope") from None  # fmt: skip
+            log.warning("revq is connected to Slack over Socket Mode")
+            try:
+                await stop.wait()
+            finally:
+                await handler.close_async()  # type: ignore[no-untyped-call]  # untyped upstream
