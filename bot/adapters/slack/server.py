@@ -114,34 +114,54 @@ def web_app(app: AsyncApp) -> web.Application:
     return application
 
 
-async def serve(settings: Settings, ctx: EngineContext, *, http: bool, port: int, host: str = "0.0.0.0") -> None:
-    """Run until SIGINT or SIGTERM. Raises StartupError for a setting that stops it."""
+async def serve(
+    settings: Settings,
+    ctx: EngineContext,
+    *,
+    http: bool,
+    port: int,
+    host: str = "0.0.0.0",
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run until `stop` is set, or SIGINT or SIGTERM. Raises StartupError for a setting that stops it."""
     check_settings(settings, http)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signum, stop.set)
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, stop.set)
     async with slack_service(settings, ctx) as service:
         if http:
-            runner = web.AppRunner(web_app(service.app), access_log=None)
-            await runner.setup()
-            try:
-                await web.TCPSite(runner, host, port).start()
-                log.warning("revq is listening for Slack on port %d (POST %s, GET %s)", port, EVENTS_PATH, HEALTH_PATH)
-                await stop.wait()
-            finally:
-                await runner.cleanup()
+            await _serve_http(service, host, port, stop)
         else:
-            handler = AsyncSocketModeHandler(service.app, settings.slack_app_token, web_client=service.front.client)
-            try:
-                await handler.connect_async()  # type: ignore[no-untyped-call]  # untyped upstream
-            except SlackApiError as exc:
-                code = exc.response.get("error", "unknown") if exc.response is not None else "unknown"
-                raise StartupError(f"Slack rejected SLACK_APP_TOKEN ({code}): it must be an app-level xapp- token "
-                                   "with the connections:write scope") from None  # fmt: skip
-            log.warning("revq is connected to Slack over Socket Mode")
-            try:
-                await stop.wait()
-            finally:
-                await handler.close_async()  # type: ignore[no-untyped-call]  # untyped upstream
+            await _serve_socket_mode(service, settings.slack_app_token, stop)
+
+
+async def _serve_http(service: SlackService, host: str, port: int, stop: asyncio.Event) -> None:
+    runner = web.AppRunner(web_app(service.app), access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        log.warning("revq is listening for Slack on port %d (POST %s, GET %s)", port, EVENTS_PATH, HEALTH_PATH)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+async def _serve_socket_mode(service: SlackService, app_token: str, stop: asyncio.Event) -> None:
+    try:  # the socket client would retry a rejected token forever: check it once, here
+        await service.front.client.apps_connections_open(app_token=app_token)
+    except SlackApiError as exc:
+        code = exc.response.get("error", "unknown")
+        raise StartupError(
+            f"Slack rejected SLACK_APP_TOKEN ({code}): it must be an app-level token (xapp-...) "
+            "with the connections:write scope"
+        ) from None
+    handler = AsyncSocketModeHandler(service.app, app_token, web_client=service.front.client)
+    await handler.connect_async()  # type: ignore[no-untyped-call]  # untyped upstream
+    log.warning("revq is connected to Slack over Socket Mode")
+    try:
+        await stop.wait()
+    finally:
+        await handler.close_async()  # type: ignore[no-untyped-call]  # untyped upstream
