@@ -304,6 +304,10 @@ def build_app(front: SlackFrontEnd, signing_secret: str) -> AsyncApp:
 
 def make_client(token: str, api_url: str, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
     """The Web API client: every call, auth.test included, goes to `api_url`; a 429 is waited out."""
-    client = AsyncWebClient(token=token, base_url=api_url, session=session)
+    # slack_sdk formats a debug line with the whole request whenever its logger's own level is
+    # unset, whatever the effective level: set it, so no request is ever turned into log text.
+    quiet = logging.getLogger("slack_sdk.web.async_client")
+    quiet.setLevel(max(logging.INFO, quiet.level))
+    client = AsyncWebClient(token=token, base_url=api_url, session=session, logger=quiet)
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
     return client

@@ -8,6 +8,7 @@ Slack's limits are kept here too: long replies are split into several messages, 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -506,13 +507,28 @@ def form_modal(slots: Sequence[Slot], *, company: str = "", private_metadata: st
     """The intake form as a modal (views.open). `company` pre-fills the first field."""
     if len(private_metadata) > _PRIVATE_METADATA_CHARS:
         raise ValueError(f"private_metadata has {len(private_metadata)} characters, over {_PRIVATE_METADATA_CHARS}")
-    choices = {slot.name: slot.choices for slot in slots}
-    company_input = _text_input("For example, St Mary's Hospital")
+    blocks = list(_form_blocks(tuple(slots)))
     name, _ = one_line(company, MAX_NAME_CHARS)
-    if name:
-        company_input["initial_value"] = escape(name)
+    if name:  # a fresh copy of the company field: the cached blocks are shared
+        first = blocks[0]
+        blocks[0] = {**first, "element": {**first["element"], "initial_value": escape(name)}}
+    return {
+        "type": "modal",
+        "callback_id": FORM_CALLBACK,
+        "title": _plain("Interview questions"),
+        "submit": _plain("Get my questions"),
+        "close": _plain("Cancel"),
+        "private_metadata": private_metadata,
+        "blocks": blocks,
+    }
+
+
+@functools.lru_cache(maxsize=4)
+def _form_blocks(slots: tuple[Slot, ...]) -> tuple[dict[str, Any], ...]:
+    """The modal's fields, built once per set of slots: every /revq opens it, and Slack is waiting."""
+    choices = {slot.name: slot.choices for slot in slots}
     blocks = [
-        _input("company", "Company or organization", company_input, optional=False),
+        _input("company", "Company or organization", _text_input("For example, St Mary's Hospital"), optional=False),
         _input("role", "Job title", _text_input("For example, Staff Nurse or Data Engineer")),
     ]
     # A slot without choices would make a select Slack refuses; the engine always gives them.
@@ -536,15 +552,7 @@ def form_modal(slots: Sequence[Slot], *, company: str = "", private_metadata: st
     notes = _text_input("A recent launch, news, something from the job ad", multiline=True, max_length=MAX_NOTES_CHARS)
     blocks.append(_input("notes", "Anything you already know about them?", notes))
     blocks.append(_context(_plain("Your answers stay private. Your list arrives in your direct messages with revq.")))
-    return {
-        "type": "modal",
-        "callback_id": FORM_CALLBACK,
-        "title": _plain("Interview questions"),
-        "submit": _plain("Get my questions"),
-        "close": _plain("Cancel"),
-        "private_metadata": private_metadata,
-        "blocks": blocks,
-    }
+    return tuple(blocks)
 
 
 def form_errors(errors: FieldErrors, *, typed_priorities: bool) -> dict[str, str]:

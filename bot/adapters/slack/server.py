@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -132,6 +133,9 @@ async def serve(
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, stop.set)
     async with slack_service(settings, ctx) as service:
+        # The bank, the engine and the libraries are loaded for good: keep them out of every
+        # later garbage collection, which would otherwise walk them all and stall replies.
+        gc.freeze()
         if http:
             await _serve_http(service, host, port, stop)
         else:
