@@ -263,18 +263,26 @@ async def test_every_button(slack: SlackHarness) -> None:
     assert "confirm" in elements[render.COMMAND + "restart"]
 
     async def click(action_id: str, value: str = "", ephemeral: bool = False) -> list[Any]:
-        before = len(slack.fake.calls_to("chat.postMessage"))
+        """Click a button; the messages revq sent in answer (posted, or through the response URL)."""
+        method = "response_url" if ephemeral else "chat.postMessage"
+        before = len(slack.fake.calls_to(method))
         await slack.interact(slack.block_actions({"action_id": action_id, "type": "button", "value": value},
                                                  ephemeral=ephemeral))  # fmt: skip
-        if ephemeral:
-            return await slack.fake.wait_for("response_url")
-        await slack.fake.wait_for("chat.postMessage", before + 1)
+        await slack.fake.wait_for(method, before + 1)
         await slack.settle()
-        return slack.fake.calls_to("chat.postMessage")[before:]
+        return slack.fake.calls_to(method)[before:]
 
-    swapped = await click(render.COMMAND + "swap.2", swap_2["value"])
-    assert "Swapped question 2" in "\n".join(shown_text(c) for c in swapped)
-    stale = await click(render.COMMAND + "swap.2", swap_2["value"])  # the old message's button again
+    # Swap changes the list where it stands: the clicked message is updated, nothing new is posted.
+    posted = len(slack.fake.calls_to("chat.postMessage"))
+    await slack.interact(slack.block_actions({"action_id": render.COMMAND + "swap.2", "type": "button",
+                                              "value": swap_2["value"]}))  # fmt: skip
+    updated = (await slack.fake.wait_for("chat.update"))[-1]
+    await slack.settle()
+    assert updated.args["channel"] == "D" + USER and updated.args["ts"] == "1.0"
+    assert "Swapped question 2" in shown_text(updated)
+    assert buttons(updated.args)[render.COMMAND + "swap.2"]["value"] != swap_2["value"]
+    assert len(slack.fake.calls_to("chat.postMessage")) == posted
+    stale = await click(render.COMMAND + "swap.2", swap_2["value"])  # an older message's button
     assert "no longer on your list" in "\n".join(shown_text(c) for c in stale)
     more = await click(render.COMMAND + "more")
     assert "More questions" in "\n".join(shown_text(c) for c in more)
@@ -282,6 +290,11 @@ async def test_every_button(slack: SlackHarness) -> None:
     assert "```" in exported[-1].args["text"]
     from_ephemeral = await click(render.COMMAND + "export", ephemeral=True)
     assert from_ephemeral[-1].args["response_type"] == "ephemeral" and "```" in from_ephemeral[-1].args["text"]
+    assert from_ephemeral[-1].args["replace_original"] is False  # a copy is added, the list stays
+    current = next(b for c in more if (b := buttons(c.args).get(render.COMMAND + "swap.1")))["value"]
+    swapped_ephemeral = await click(render.COMMAND + "swap.1", current, ephemeral=True)
+    assert swapped_ephemeral[-1].args["replace_original"] is True
+    assert "Swapped question 1" in shown_text(swapped_ephemeral[-1])
     restarted = await click(render.COMMAND + "restart")
     assert "Starting over" in "\n".join(shown_text(c) for c in restarted)
 

@@ -15,6 +15,7 @@ SLACK_CODE = REPO / "bot" / "adapters" / "slack"
 # Every Web API method the adapter calls, and the bot scope it needs (None: no scope).
 METHOD_SCOPES: dict[str, str | None] = {
     "chat_postMessage": "chat:write",
+    "chat_update": "chat:write",
     "conversations_open": "im:write",
     "views_open": None,
     "views_publish": None,

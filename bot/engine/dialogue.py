@@ -447,7 +447,7 @@ def _swap(turn: _Turn, arg: str) -> None:
     current[index] = new.id
     turn.session = replace(session, current=tuple(current), shown=(*session.shown, new.id))
     turn.say(f"Swapped question {index + 1}.")
-    turn.replies.append(_question_set(turn, _title(session)))
+    turn.replies.append(replace(_question_set(turn, _title(session)), edit=True))
 
 
 def _export(turn: _Turn) -> None:

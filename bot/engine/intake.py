@@ -76,7 +76,7 @@ def build_slots(bank: Bank) -> tuple[Slot, ...]:
              form_problem="Pick the kind of employer, or Not sure."),
         Slot("priorities",
              "What matters most to you in this job? Say it in your own words, "
-             "for example \"remote work and a learning budget\", or pick up to 5 numbers.",
+             "for example \"remote work and a learning budget\", or pick up to 5 from the list.",
              can_skip=False, choices=topic_choices(bank), multi=True,
              form_problem="I couldn't tell which topics you mean. Pick at least one from the list, "
                           "or say it in other words, such as \"remote work and a learning budget\".",

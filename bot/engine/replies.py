@@ -62,6 +62,7 @@ class QuestionSet:
     homework: tuple[str, ...]
     next_steps: tuple[Choice, ...]
     ranking: tuple[str, ...] = ()  # question ids best first, when the list was just chosen
+    edit: bool = False  # the list on screen with one question changed (swap), not a new list
 
     @property
     def cards(self) -> tuple[QuestionCard, ...]:

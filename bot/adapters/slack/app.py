@@ -43,14 +43,24 @@ class Destination(Protocol):
 
     async def send(self, message: render.SlackMessage) -> None: ...
 
+    async def replace(self, message: render.SlackMessage) -> bool:
+        """Put `message` in place of the message whose button was clicked; False if there is none."""
+
 
 @dataclass(frozen=True)
 class DirectMessage:
     client: AsyncWebClient
     channel: str
+    clicked_ts: str | None = None  # the message a button was clicked on, if any
 
     async def send(self, message: render.SlackMessage) -> None:
         await self.client.chat_postMessage(channel=self.channel, **message)
+
+    async def replace(self, message: render.SlackMessage) -> bool:
+        if self.clicked_ts is None:
+            return False
+        await self.client.chat_update(channel=self.channel, ts=self.clicked_ts, **message)
+        return True
 
 
 @dataclass(frozen=True)
@@ -60,10 +70,19 @@ class Ephemeral:
 
     response_url: str
     session: aiohttp.ClientSession | None
+    clicked: bool = False  # the URL belongs to a click on an ephemeral message, which it can replace
 
     async def send(self, message: render.SlackMessage) -> None:
+        await self._post(message, replace_original=False)
+
+    async def replace(self, message: render.SlackMessage) -> bool:
+        if self.clicked:
+            await self._post(message, replace_original=True)
+        return self.clicked
+
+    async def _post(self, message: render.SlackMessage, *, replace_original: bool) -> None:
         webhook = AsyncWebhookClient(self.response_url, session=self.session)
-        response = await webhook.send(response_type="ephemeral", replace_original=False, **message)
+        response = await webhook.send(response_type="ephemeral", replace_original=replace_original, **message)
         if response.status_code != 200:
             raise ResponseUrlError(response.status_code)
 
@@ -112,8 +131,10 @@ class SlackFrontEnd:
     async def where_clicked(self, key: ConversationKey, body: Mapping[str, Any]) -> Destination:
         container = body.get("container") or {}
         if container.get("is_ephemeral") and body.get("response_url"):
-            return Ephemeral(str(body["response_url"]), self.http_session)
-        return await self.direct(key)  # a message in revq's DM, or the Home tab
+            return Ephemeral(str(body["response_url"]), self.http_session, clicked=True)
+        if container.get("type") == "message" and container.get("channel_id") and container.get("message_ts"):
+            return DirectMessage(self.client, str(container["channel_id"]), str(container["message_ts"]))
+        return await self.direct(key)  # the Home tab
 
     # --- running a turn -------------------------------------------------------------------
 
@@ -150,7 +171,13 @@ class SlackFrontEnd:
 
 
 async def send_all(destination: Destination, replies: Sequence[Reply]) -> None:
-    for message in render.messages(replies):
+    messages = render.messages(replies)
+    # A swapped question changes the list where it stands, so the DM keeps one list, not a copy
+    # per swap; a list too long for one message is posted anew instead.
+    edited = any(isinstance(reply, QuestionSet) and reply.edit for reply in replies)
+    if edited and len(messages) == 1 and await destination.replace(messages[0]):
+        return
+    for message in messages:
         await destination.send(message)
 
 
