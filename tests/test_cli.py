@@ -118,7 +118,7 @@ def test_ask_text_and_markdown_formats() -> None:
         (["--company-type", "cult"], "--company-type must be one of: startup, scaleup"),
         (["--format", "pdf"], "invalid choice: 'pdf'"),
         (["--priorities", "asdfgh qwerty"], "couldn't tell which topics"),
-        (["--role", "the"], "--role: Type a job title"),
+        (["--priorities", "1, 2"], "couldn't tell which topics"),  # flags show no numbered list
     ],
 )
 def test_ask_bad_values_exit_2_with_one_clear_line(args: list[str], needle: str) -> None:
@@ -127,6 +127,12 @@ def test_ask_bad_values_exit_2_with_one_clear_line(args: list[str], needle: str)
     assert needle in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert done.stdout == ""
+
+
+def test_ask_leaves_out_an_unusable_job_title_with_a_note() -> None:
+    done = revq("ask", "--company", "Acme", "--role", "the", "--format", "json")
+    assert done.returncode == 0 and json.loads(done.stdout)["role"] is None
+    assert done.stderr.strip() == "revq ask: I couldn't use what you typed as the job title, so I left it out."
 
 
 def test_help_describes_every_command() -> None:

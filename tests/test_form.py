@@ -45,11 +45,28 @@ def test_a_valid_form_gives_the_same_list_as_the_typed_conversation(ctx: EngineC
 
 
 def test_every_invalid_field_comes_back_at_once_and_nothing_changes(ctx: EngineContext) -> None:
-    errors = errors_of(ctx, Form(AT, typed={"company": '""', "role": "the", "priorities": "qwerty zxcvb"},
-                                 picked={"stage": ("boss",)}))  # fmt: skip
-    assert set(errors) == {"company", "role", "stage", "priorities"}
+    form = Form(AT, typed={"priorities": "qwerty zxcvb"}, picked={"stage": ("boss",), "company_type": ("cult",)})
+    errors = errors_of(ctx, form)
+    assert set(errors) == {"stage", "company_type", "priorities"}
     assert "couldn't tell which topics" in errors["priorities"]
     assert all(message.strip() for message in errors.values())
+
+
+def test_typed_numbers_are_not_topics_in_a_form(ctx: EngineContext) -> None:
+    assert set(errors_of(ctx, Form(AT, typed={"priorities": "1, 2"}))) == {"priorities"}
+
+
+def test_unusable_optional_text_is_left_out_with_a_notice_not_refused(ctx: EngineContext) -> None:
+    result = step(None, Form(AT, typed={"company": "Acme", "role": "the", "priorities": "remote"}), ctx)
+    assert result.changed and result.session.company == "Acme" and result.session.role is None
+    assert "as the job title, so I left it out" in said(result.replies)
+
+
+@pytest.mark.parametrize("word", ["skip", "none", "N/A", "-", "not sure", "  "])
+def test_words_for_nothing_leave_an_optional_field_empty(ctx: EngineContext, word: str) -> None:
+    result = step(None, Form(AT, typed={"role": word, "notes": word, "priorities": "remote"}), ctx)
+    assert result.session.role is None and result.session.notes is None
+    assert "notes-opener" not in result.session.current
 
 
 def test_priorities_left_empty_in_a_form_that_asks_for_them_is_an_error(ctx: EngineContext) -> None:

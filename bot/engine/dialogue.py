@@ -130,6 +130,9 @@ _ALIASES: dict[str, str] = {
     "more questions": "more", "next questions": "more",
     "delete my data": "forget", "forget me": "forget", "erase my data": "forget",
     "hi": "start", "hello": "start", "hey": "start", "resume": "start", "continue": "start",
+    # The first words people try in Spanish, French, German and Portuguese.
+    "ayuda": "help", "aide": "help", "hilfe": "help", "ajuda": "help",
+    "hola": "start", "bonjour": "start", "salut": "start", "hallo": "start", "olá": "start", "ola": "start",
 }  # fmt: skip
 _SWAP = re.compile(r"^(?:swap|replace)(?:\s+(?:question\s+|number\s+|#)?(\S+))?$")
 

@@ -203,9 +203,9 @@ def parse_company_type(text: str, slot: Slot) -> Parsed:
 _NUMBER_LIST = re.compile(r"^[0-9]{1,3}(?:\s*(?:,|;|&|\+|/|\band\b)?\s*[0-9]{1,3})*\.?$")
 
 
-def parse_priorities(text: str, slot: Slot, matcher: PriorityMatcher) -> Parsed:
+def parse_priorities(text: str, slot: Slot, matcher: PriorityMatcher, numbers: bool = True) -> Parsed:
     valid = {c.value for c in slot.choices}
-    if _NUMBER_LIST.match(text.strip()):
+    if numbers and _NUMBER_LIST.match(text.strip()):
         numbers = [int(n) for n in re.findall(r"\d+", text)]
         bad = [n for n in numbers if not 1 <= n <= len(slot.choices)]
         if bad:
@@ -267,14 +267,24 @@ def parse_pick(slot: Slot, values: tuple[str, ...]) -> Parsed:
     return Parsed.accept(None if values[0] == ANY else values[0])
 
 
+_FORM_BLANK = frozenset({"", "skip", "none", "n a", "na", "nothing", "not sure", "unsure", "dont know", "idk", "tbd"})
+_FORM_FIELD_NAMES = {"role": "job title"}  # optional text a parser can refuse (a company name is any text)
+
+
 def parse_form_field(slot: Slot, typed: str, picked: tuple[str, ...], matcher: PriorityMatcher) -> Parsed:
-    """One field of a form, read by the slot's own parser. `typed` is already cleaned. A field
-    left empty is skipped where the slot allows it; priorities join what was typed (in the
-    person's order) and what was picked."""
+    """One field of a form, read by the slot's own parser. `typed` is already cleaned.
+
+    A field left empty, or holding a word such as "none" or "skip", is skipped where the slot
+    allows it. Optional text that can't be used is left out with a notice, not refused, so one odd
+    field never holds back the list. Priorities join what was typed (in the person's order) and
+    what was picked; typed numbers are not read, as a form shows no numbered list.
+    """
+    if slot.can_skip and not picked and _norm(typed) in _FORM_BLANK:
+        return Parsed.accept(None)
     if not typed and not picked:
-        return Parsed.accept(None) if slot.can_skip else Parsed.reject(slot.form_required)
+        return Parsed.reject(slot.form_required)
     if slot.multi:
-        words = parse_priorities(typed, slot, matcher) if typed else None
+        words = parse_priorities(typed, slot, matcher, numbers=False) if typed else None
         if words is not None and not words.ok and not picked:
             return Parsed.reject(slot.form_problem)
         typed_topics = words.value if words is not None and words.ok and isinstance(words.value, tuple) else ()
@@ -283,5 +293,13 @@ def parse_form_field(slot: Slot, typed: str, picked: tuple[str, ...], matcher: P
             notice = "I couldn't read what you typed as topics, so I used the ones you picked."
             return Parsed.accept(merged.value, notice)
         return merged if merged.ok else Parsed.reject(slot.form_problem)
-    parsed = parse_pick(slot, picked) if picked else parse_answer(slot, typed, matcher)
-    return parsed if parsed.ok else Parsed.reject(slot.form_problem or parsed.problem)
+    if picked:
+        parsed = parse_pick(slot, picked)
+        return parsed if parsed.ok else Parsed.reject(slot.form_problem)
+    parsed = parse_answer(slot, typed, matcher)
+    if parsed.ok:
+        return parsed
+    if slot.can_skip and slot.name in _FORM_FIELD_NAMES:
+        what = _FORM_FIELD_NAMES[slot.name]
+        return Parsed.accept(None, f"I couldn't use what you typed as the {what}, so I left it out.")
+    return Parsed.reject(slot.form_problem)
