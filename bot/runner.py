@@ -40,7 +40,6 @@ class Turn:
 
     replies: tuple[Reply, ...]
     erased: bool = False  # the person's data was deleted ("forget")
-    duplicate: bool = False  # a redelivered event: nothing was run or delivered
 
 
 class ConversationLocks:
@@ -85,7 +84,7 @@ class ConversationRunner:
         async with self.locks.hold(key):
             if event_id is not None and not await self.store.claim_event(event_id, event.at):
                 log.info("ignored redelivered event %s for %s", event_id, key.log_id)
-                return Turn((), duplicate=True)
+                return Turn(())  # a redelivery: nothing run, nothing delivered
             try:
                 turn = await self._step_and_save(key, event)
             except Exception as exc:

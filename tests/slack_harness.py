@@ -106,7 +106,10 @@ class SlackHarness:
             await asyncio.sleep(quiet)
 
     def block_actions(self, action: dict[str, Any], *, user: str = USER, ephemeral: bool = False,
-                      state: dict[str, Any] | None = None, home: bool = False) -> dict[str, Any]:  # fmt: skip
+                      state: dict[str, Any] | None = None, home: bool = False,
+                      message: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+        """Slack's payload for a click; `message` is the clicked message, which Slack sends along
+        for messages that are not ephemeral."""
         container: dict[str, Any] = (
             {"type": "view", "view_id": "V1"} if home
             else {"type": "message", "channel_id": "D" + user, "is_ephemeral": ephemeral, "message_ts": "1.0"}
@@ -125,6 +128,8 @@ class SlackHarness:
             payload["response_url"] = self.fake.response_url("click")
         if state is not None:
             payload["state"] = state
+        if message is not None:
+            payload["message"] = message
         return payload
 
 
@@ -168,7 +173,7 @@ def form_values(
 @asynccontextmanager
 async def running_slack(fake: FakeSlack, ctx: EngineContext, db: Path, **changes: Any) -> AsyncIterator[SlackHarness]:
     async with slack_service(slack_settings(fake, db, **changes), ctx) as service:
-        server = TestServer(web_app(service.app))
+        server = TestServer(web_app(service))
         async with TestClient(server) as http:
             yield SlackHarness(fake, service, http)
 

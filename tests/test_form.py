@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.engine.dialogue import EngineContext, current_list, step
+from bot.engine.dialogue import EngineContext, check_form, current_list, step
 from bot.engine.events import Form
 from bot.engine.replies import FieldErrors, QuestionSet
 from bot.engine.session import Session
@@ -151,3 +151,10 @@ def test_current_list_shows_the_list_for_a_home_page(chat: Conversation, status:
         chat.say("cancel")
     found = current_list(chat.session, chat.ctx)
     assert found is not None and [c.id for c in found.cards] == [c.id for c in shown.cards]
+
+
+def test_check_form_finds_what_step_would_refuse_without_a_session(ctx: EngineContext) -> None:
+    bad = Form(AT, typed={"priorities": "qwerty"}, picked={"stage": ("boss",)})
+    found = check_form(bad, ctx)
+    assert found is not None and dict(found.errors) == errors_of(ctx, bad)
+    assert check_form(Form(AT, typed={"company": "Acme", "priorities": "remote"}), ctx) is None

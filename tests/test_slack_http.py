@@ -76,9 +76,12 @@ async def test_bad_signature_and_stale_timestamp_get_401_and_run_nothing(slack: 
     assert slack.fake.calls == []
 
 
-async def test_healthz_answers_once_the_store_is_open(slack: SlackHarness) -> None:
+async def test_healthz_answers_while_the_store_answers(slack: SlackHarness) -> None:
     response = await slack.http.get("/healthz")
     assert response.status == 200 and (await response.json())["status"] == "ok"
+    await slack.service.store.close()
+    response = await slack.http.get("/healthz")
+    assert response.status == 503
 
 
 # --- /revq and the modal --------------------------------------------------------------------------
@@ -121,15 +124,37 @@ async def test_revq_with_a_company_name_prefills_the_modal(slack: SlackHarness) 
     assert company["element"]["initial_value"] == "Globex Corporation"
 
 
-@pytest.mark.parametrize("word", ["help", "more", "export", "forget"])
-async def test_revq_commands_answer_only_the_person_in_a_channel(slack: SlackHarness, word: str) -> None:
-    await slack.dm("hi")
+async def finish_a_list(slack: SlackHarness) -> None:
+    for line in ("hi", "Acme", "Nurse", "skip", "skip", "remote work and training", "skip"):
+        await slack.dm(line)
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [("help", "What you can say"), ("more", "More questions"), ("export", "```"), ("forget", "erased")],
+)
+async def test_revq_commands_answer_only_the_person_in_a_channel(
+    slack: SlackHarness, word: str, expected: str
+) -> None:
+    await finish_a_list(slack)
     status, _ = await slack.command(word)
     assert status == 200
     reply = (await slack.fake.wait_for("response_url"))[-1]
-    assert reply.args["response_type"] == "ephemeral"
-    assert shown_text(reply).strip()
+    await slack.settle()
+    assert reply.args["response_type"] == "ephemeral" and expected in shown_text(reply)
+    assert {c.args["channel"] for c in slack.fake.calls_to("chat.postMessage")} == {"D" + USER}
     assert not slack.fake.calls_to("views.open")
+
+
+async def test_a_question_asked_after_a_command_in_a_channel_goes_to_the_dm(slack: SlackHarness) -> None:
+    await slack.dm("hi")
+    await slack.dm("Acme")
+    posted = len(slack.fake.calls_to("chat.postMessage"))
+    await slack.command("back")
+    note = (await slack.fake.wait_for("response_url"))[-1]
+    asked = (await slack.fake.wait_for("chat.postMessage", posted + 1))[-1]
+    assert asked.args["channel"] == "D" + USER and "Which company" in shown_text(asked)
+    assert "direct messages" in shown_text(note) and "Which company" not in shown_text(note)
 
 
 async def test_revq_commands_in_the_dm_with_revq_are_normal_messages(slack: SlackHarness) -> None:
@@ -188,11 +213,32 @@ async def test_other_messages_are_ignored(slack: SlackHarness) -> None:
         {**dm, "user": FakeSlack.BOT_USER_ID},
         {**dm, "channel_type": "channel", "channel": "C1"},
         {**dm, "subtype": "channel_join", "text": ""},
+        {**dm, "subtype": "file_share", "text": "", "files": [{"id": "F1"}]},
     ]
     for event in ignored:
         assert await slack.event(event) == 200
     await slack.settle()
     assert not slack.fake.calls_to("chat.postMessage")
+
+
+async def test_a_file_shared_with_words_is_read_as_those_words(slack: SlackHarness) -> None:
+    await slack.dm("hi")
+    before = len(slack.fake.calls_to("chat.postMessage"))
+    await slack.event({"type": "message", "subtype": "file_share", "channel_type": "im", "channel": "DU1",
+                       "user": USER, "text": "Globex", "files": [{"id": "F1"}]})  # fmt: skip
+    answer = (await slack.fake.wait_for("chat.postMessage", before + 1))[-1]
+    assert "job title" in shown_text(answer)
+
+
+async def test_a_form_whose_turn_fails_keeps_quiet_in_the_channel(slack: SlackHarness) -> None:
+    view = await open_modal(slack)
+    await slack.service.store.close()  # the store breaks after the form was opened
+    status, body = await slack.interact(view_submission(view, form_values(company="Acme", topics=("remote",))))
+    assert status == 200 and json_body(body).get("response_action") is None
+    apology = (await slack.fake.wait_for("chat.postMessage"))[-1]
+    await slack.settle()
+    assert "Sorry, something went wrong" in shown_text(apology) and apology.args["channel"] == "D" + USER
+    assert not slack.fake.calls_to("response_url")  # no "Done!" for a list that never came
 
 
 async def test_a_retried_event_produces_exactly_one_reply(slack: SlackHarness) -> None:
@@ -274,8 +320,9 @@ async def test_every_button(slack: SlackHarness) -> None:
 
     # Swap changes the list where it stands: the clicked message is updated, nothing new is posted.
     posted = len(slack.fake.calls_to("chat.postMessage"))
+    clicked_list = {"ts": "1.0", "blocks": list_call.args["blocks"]}
     await slack.interact(slack.block_actions({"action_id": render.COMMAND + "swap.2", "type": "button",
-                                              "value": swap_2["value"]}))  # fmt: skip
+                                              "value": swap_2["value"]}, message=clicked_list))  # fmt: skip
     updated = (await slack.fake.wait_for("chat.update"))[-1]
     await slack.settle()
     assert updated.args["channel"] == "D" + USER and updated.args["ts"] == "1.0"
@@ -295,6 +342,17 @@ async def test_every_button(slack: SlackHarness) -> None:
     swapped_ephemeral = await click(render.COMMAND + "swap.1", current, ephemeral=True)
     assert swapped_ephemeral[-1].args["replace_original"] is True
     assert "Swapped question 1" in shown_text(swapped_ephemeral[-1])
+    # The list was deleted in Slack meanwhile: the swapped list is posted anew instead.
+    more_list = next(c for c in more if render.is_whole_list(c.args.get("blocks", [])))
+    slack.fake.fail("chat.update", status=200, error="message_not_found", retry_after=None)
+    posted = len(slack.fake.calls_to("chat.postMessage"))
+    swap_button = buttons(more_list.args)[render.COMMAND + "swap.3"]
+    await slack.interact(slack.block_actions({"action_id": render.COMMAND + "swap.3", "type": "button",
+                                              "value": swap_button["value"]},
+                                             message={"ts": "2.0", "blocks": more_list.args["blocks"]}))  # fmt: skip
+    reposted = (await slack.fake.wait_for("chat.postMessage", posted + 1))[-1]
+    assert "Swapped question 3" in shown_text(reposted)
+    await slack.settle()
     restarted = await click(render.COMMAND + "restart")
     assert "Starting over" in "\n".join(shown_text(c) for c in restarted)
 

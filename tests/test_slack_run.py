@@ -66,6 +66,7 @@ async def test_socket_mode_first_delivery_and_redelivery(fake: FakeSlack, ctx: E
                                           accepts_response_payload=True)  # fmt: skip
         await fake.wait_ack(opened)
         await fake.wait_for("views.open")
+        await asyncio.sleep(0.5)  # time enough for a second reply, were one coming
         assert len(fake.calls_to("chat.postMessage")) == 1  # the redelivery produced nothing
     finally:
         stop.set()
@@ -81,16 +82,26 @@ async def test_socket_mode_with_a_rejected_app_token_stops_with_one_line(
     assert raised.value.exit_code == 2 and "\n" not in str(raised.value)
 
 
-async def test_expired_sessions_are_purged_periodically() -> None:
+async def test_expired_sessions_and_event_claims_are_purged_on_every_cycle() -> None:
     store = MemoryStore()
-    key = ConversationKey("slack", "T", "U")
-    await store.put(key, "{}", expected_version=0, expires_at=100.0)
-    purging = asyncio.create_task(purge_periodically(store, every=0.01, clock=lambda: 150.0))
+    now = [50.0]
+    purging = asyncio.create_task(purge_periodically(store, every=0.02, clock=lambda: now[0]))
     try:
+        await asyncio.sleep(0.05)  # the first cycles ran with nothing to purge
+        first, second = ConversationKey("slack", "T", "U1"), ConversationKey("slack", "T", "U2")
+        await store.put(first, "{}", expected_version=0, expires_at=100.0)
+        await store.put(second, "{}", expected_version=0, expires_at=300.0)
+        assert await store.claim_event("Ev1", now=50.0, ttl=50.0)
+        now[0] = 150.0
         await asyncio.sleep(0.1)
+        # Deleted, not just hidden: a reader whose clock says 0 would otherwise still see them.
+        assert await store.get(first, 0.0) is None and await store.get(second, 0.0) is not None
+        assert await store.claim_event("Ev1", now=0.0)  # the expired claim is gone too
+        now[0] = 350.0
+        await asyncio.sleep(0.1)
+        assert await store.get(second, 0.0) is None
     finally:
         purging.cancel()
-    assert await store.get(key, 0.0) is None  # deleted, not just hidden: a reader at time 0 would still see it
 
 
 # --- the real process -----------------------------------------------------------------------------
@@ -139,8 +150,9 @@ async def test_revq_slack_http_is_ready_within_seconds_and_answers(fake: FakeSla
             body = slash_command_body("help", channel_id="C1", response_url=fake.response_url())
             async with http.post(f"http://127.0.0.1:{port}/slack/events", data=body, headers=signed_headers(body)) as r:
                 assert r.status == 200
-        reply = (await fake.wait_for("response_url"))[-1]
-        assert reply.args["response_type"] == "ephemeral" and "What you can say" in shown_text(reply)
+        replies = await fake.wait_for("response_url")
+        assert all(reply.args["response_type"] == "ephemeral" for reply in replies)
+        assert "What you can say" in shown_text(replies[0])
         assert fake.calls_to("auth.test")[0].token == FakeSlack.BOT_TOKEN
         print(f"ready in {ready:.2f} s")
     finally:
@@ -188,3 +200,15 @@ def test_settings_never_show_secrets_in_their_repr() -> None:
     assert settings.slack_bot_token == "xoxb-bot-1"
     for secret in secrets.values():
         assert secret not in repr(settings)
+
+
+def test_one_person_is_one_conversation_on_enterprise_grid() -> None:
+    from slack_bolt.context.async_context import AsyncBoltContext
+
+    from bot.adapters.slack.app import conversation_key
+
+    event = AsyncBoltContext({"enterprise_id": "E1", "team_id": None, "user_id": "W1"})  # an org-wide event
+    command = AsyncBoltContext({"enterprise_id": "E1", "team_id": "T1", "user_id": "W1"})
+    plain = AsyncBoltContext({"enterprise_id": None, "team_id": "T1", "user_id": "U1"})
+    assert conversation_key(event) == conversation_key(command) != conversation_key(plain)
+    assert conversation_key(plain).workspace == "T1"

@@ -245,21 +245,7 @@ def _accept(turn: _Turn, slot: Slot, parsed: Parsed) -> None:
 def _form(turn: _Turn, event: Form) -> None:
     """Every slot at once. All fields are read before anything changes: one FieldErrors for
     whatever is wrong, or a filled form and the question list, as at the end of the conversation."""
-    answers: list[tuple[Slot, Parsed]] = []
-    errors: dict[str, str] = {}
-    notices: list[str] = []
-    for slot in turn.ctx.slots:
-        typed, picked = event.typed.get(slot.name), event.picked.get(slot.name)
-        if typed is None and picked is None:
-            answers.append((slot, Parsed.accept(None)))
-            continue
-        cleaned = clean_message(typed or "", turn.ctx.max_message_chars)
-        parsed = intake.parse_form_field(slot, cleaned.text, tuple(picked or ()), turn.ctx.matcher)
-        if not parsed.ok:
-            errors[slot.name] = parsed.problem
-            continue
-        notices += [n for n in (parsed.notice,) if n]
-        answers.append((slot, parsed))
+    answers, errors = _read_form(event, turn.ctx)
     if errors:
         turn.replies.append(FieldErrors(errors))
         turn.changed = False
@@ -267,12 +253,37 @@ def _form(turn: _Turn, event: Form) -> None:
     session = Session(started=True, shown=turn.session.shown)
     for slot, parsed in answers:
         session = session.with_answer(slot.name, () if slot.multi and parsed.value is None else parsed.value)
+        if parsed.notice:
+            turn.say(parsed.notice, "notice")
     turn.session = session
-    for notice in notices:
-        turn.say(notice, "notice")
     if session.priorities:
         turn.say(f"I'll focus on: {_topic_labels(turn.ctx.bank, session.priorities)}.")
     _finish_intake(turn)
+
+
+def check_form(event: Form, ctx: EngineContext) -> FieldErrors | None:
+    """What `step` would refuse in this form, without a session: a front end can answer a modal
+    at once, before the turn runs. A form's validity never depends on the session."""
+    _, errors = _read_form(event, ctx)
+    return FieldErrors(errors) if errors else None
+
+
+def _read_form(event: Form, ctx: EngineContext) -> tuple[list[tuple[Slot, Parsed]], dict[str, str]]:
+    """Each slot's answer (slots not given are None), and the problems by slot."""
+    answers: list[tuple[Slot, Parsed]] = []
+    errors: dict[str, str] = {}
+    for slot in ctx.slots:
+        typed, picked = event.typed.get(slot.name), event.picked.get(slot.name)
+        if typed is None and picked is None:
+            answers.append((slot, Parsed.accept(None)))
+            continue
+        cleaned = clean_message(typed or "", ctx.max_message_chars)
+        parsed = intake.parse_form_field(slot, cleaned.text, tuple(picked or ()), ctx.matcher)
+        if parsed.ok:
+            answers.append((slot, parsed))
+        else:
+            errors[slot.name] = parsed.problem
+    return answers, errors
 
 
 # --- commands ---------------------------------------------------------------------------

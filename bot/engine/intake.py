@@ -203,9 +203,9 @@ def parse_company_type(text: str, slot: Slot) -> Parsed:
 _NUMBER_LIST = re.compile(r"^[0-9]{1,3}(?:\s*(?:,|;|&|\+|/|\band\b)?\s*[0-9]{1,3})*\.?$")
 
 
-def parse_priorities(text: str, slot: Slot, matcher: PriorityMatcher, numbers: bool = True) -> Parsed:
+def parse_priorities(text: str, slot: Slot, matcher: PriorityMatcher, read_numbers: bool = True) -> Parsed:
     valid = {c.value for c in slot.choices}
-    if numbers and _NUMBER_LIST.match(text.strip()):
+    if read_numbers and _NUMBER_LIST.match(text.strip()):
         numbers = [int(n) for n in re.findall(r"\d+", text)]
         bad = [n for n in numbers if not 1 <= n <= len(slot.choices)]
         if bad:
@@ -284,7 +284,7 @@ def parse_form_field(slot: Slot, typed: str, picked: tuple[str, ...], matcher: P
     if not typed and not picked:
         return Parsed.reject(slot.form_required)
     if slot.multi:
-        words = parse_priorities(typed, slot, matcher, numbers=False) if typed else None
+        words = parse_priorities(typed, slot, matcher, read_numbers=False) if typed else None
         if words is not None and not words.ok and not picked:
             return Parsed.reject(slot.form_problem)
         typed_topics = words.value if words is not None and words.ok and isinstance(words.value, tuple) else ()

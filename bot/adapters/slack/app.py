@@ -13,7 +13,7 @@ import re
 import time
 import traceback
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -25,9 +25,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack import inbound, render
-from bot.engine.dialogue import command_name, current_list
+from bot.engine.dialogue import check_form, command_name, current_list
 from bot.engine.events import Inbound, Text
-from bot.engine.replies import FieldErrors, QuestionSet, Reply
+from bot.engine.replies import Ask, QuestionSet, Reply
 from bot.runner import SORRY_BROKEN, ConversationRunner, Turn
 from bot.store.base import ConversationKey
 
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "slack"
 COMMAND = "/revq"
 _DM_CACHE_SIZE = 10_000
+_RATE_LIMIT_RETRIES = 3
 
 
 class Destination(Protocol):
@@ -51,7 +52,7 @@ class Destination(Protocol):
 class DirectMessage:
     client: AsyncWebClient
     channel: str
-    clicked_ts: str | None = None  # the message a button was clicked on, if any
+    clicked_ts: str | None = None  # a whole list whose button was clicked, which a new list may replace
 
     async def send(self, message: render.SlackMessage) -> None:
         await self.client.chat_postMessage(channel=self.channel, **message)
@@ -81,18 +82,36 @@ class Ephemeral:
         return self.clicked
 
     async def _post(self, message: render.SlackMessage, *, replace_original: bool) -> None:
-        webhook = AsyncWebhookClient(self.response_url, session=self.session)
+        webhook = AsyncWebhookClient(
+            self.response_url,
+            session=self.session,
+            retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=_RATE_LIMIT_RETRIES)],
+        )
         response = await webhook.send(response_type="ephemeral", replace_original=replace_original, **message)
         if response.status_code != 200:
             raise ResponseUrlError(response.status_code)
 
 
 class ResponseUrlError(Exception):
-    """Slack refused a post to a response URL (expired, used up, or over a limit)."""
+    """Slack refused a post to a response URL (expired after 30 minutes, used up, or over a limit)."""
 
     def __init__(self, status: int) -> None:
         super().__init__(f"response URL answered HTTP {status}")
         self.status = status
+
+
+async def send_all(destination: Destination, replies: Sequence[Reply]) -> None:
+    messages = render.messages(replies)
+    # A swapped question changes the list where it stands, so the DM keeps one list, not a copy
+    # per swap; a list too long for one message is posted anew instead.
+    if any(isinstance(reply, QuestionSet) and reply.edit for reply in replies) and len(messages) == 1:
+        try:
+            if await destination.replace(messages[0]):
+                return
+        except (SlackApiError, ResponseUrlError) as exc:  # deleted, or too old to edit: post it anew
+            log.info("could not replace the clicked list: %s", _describe(exc))
+    for message in messages:
+        await destination.send(message)
 
 
 @dataclass
@@ -109,14 +128,16 @@ class SlackFrontEnd:
     # --- where replies go ---------------------------------------------------------------
 
     async def dm_channel(self, key: ConversationKey) -> str:
-        """The person's DM with revq (conversations.open), remembered for the process's life."""
+        """The person's DM with revq (conversations.open), remembered while the process runs."""
         found = self._dm_channels.get(str(key))
-        if found is None:
-            response = await self.client.conversations_open(users=key.user)
-            found = str(response["channel"]["id"])
-            self._dm_channels[str(key)] = found
-            if len(self._dm_channels) > _DM_CACHE_SIZE:
-                self._dm_channels.popitem(last=False)
+        if found is not None:
+            self._dm_channels.move_to_end(str(key))
+            return found
+        response = await self.client.conversations_open(users=key.user)
+        found = str(response["channel"]["id"])
+        self._dm_channels[str(key)] = found
+        if len(self._dm_channels) > _DM_CACHE_SIZE:
+            self._dm_channels.popitem(last=False)
         return found
 
     async def direct(self, key: ConversationKey) -> DirectMessage:
@@ -132,26 +153,33 @@ class SlackFrontEnd:
         container = body.get("container") or {}
         if container.get("is_ephemeral") and body.get("response_url"):
             return Ephemeral(str(body["response_url"]), self.http_session, clicked=True)
-        if container.get("type") == "message" and container.get("channel_id") and container.get("message_ts"):
-            return DirectMessage(self.client, str(container["channel_id"]), str(container["message_ts"]))
+        channel, ts = container.get("channel_id"), container.get("message_ts")
+        if container.get("type") == "message" and channel and ts:  # a message in revq's DM
+            blocks = (body.get("message") or {}).get("blocks") or []
+            return DirectMessage(self.client, str(channel), str(ts) if render.is_whole_list(blocks) else None)
         return await self.direct(key)  # the Home tab
 
     # --- running a turn -------------------------------------------------------------------
 
     async def run(
-        self, key: ConversationKey, event: Inbound, destination: Destination, event_id: str | None = None
+        self,
+        key: ConversationKey,
+        event: Inbound,
+        deliver: Callable[[Sequence[Reply]], Awaitable[None]],
+        event_id: str | None = None,
     ) -> Turn:
-        async def deliver(replies: Sequence[Reply]) -> None:
-            await send_all(destination, replies)
-
         turn = await self.runner.handle(key, event, deliver, event_id=event_id)
         await self.refresh_home_after(key, turn)
         return turn
 
     async def refresh_home_after(self, key: ConversationKey, turn: Turn) -> None:
-        """Keep the Home tab in step with a new list, and empty it after forget."""
+        """Keep the Home tab in step with a new list, and empty it after forget. A Home tab that
+        lags behind is no reason to trouble the person, so failures are only logged."""
         if turn.erased or any(isinstance(r, QuestionSet) for r in turn.replies):
-            await self.publish_home(key)
+            try:
+                await self.publish_home(key)
+            except Exception as exc:
+                _log_failure("home refresh", key, exc)
 
     async def publish_home(self, key: ConversationKey) -> None:
         session = await self.runner.peek(key, self.clock())
@@ -170,19 +198,17 @@ class SlackFrontEnd:
             log.warning("could not send an apology either: %s", _describe(exc))
 
 
-async def send_all(destination: Destination, replies: Sequence[Reply]) -> None:
-    messages = render.messages(replies)
-    # A swapped question changes the list where it stands, so the DM keeps one list, not a copy
-    # per swap; a list too long for one message is posted anew instead.
-    edited = any(isinstance(reply, QuestionSet) and reply.edit for reply in replies)
-    if edited and len(messages) == 1 and await destination.replace(messages[0]):
-        return
-    for message in messages:
-        await destination.send(message)
+def to(destination: Destination) -> Callable[[Sequence[Reply]], Awaitable[None]]:
+    async def deliver(replies: Sequence[Reply]) -> None:
+        await send_all(destination, replies)
+
+    return deliver
 
 
 def conversation_key(context: AsyncBoltContext) -> ConversationKey:
-    workspace = context.team_id or context.enterprise_id or "-"
+    # On Enterprise Grid, events carry only the organization while commands carry the workspace
+    # too; user ids are unique across the organization, so it is the one stable key.
+    workspace = context.enterprise_id or context.team_id or "-"
     return ConversationKey(PLATFORM, workspace, str(context.user_id or ""))
 
 
@@ -198,6 +224,14 @@ def _describe(exc: BaseException) -> str:
 def _log_failure(kind: str, key: ConversationKey | None, exc: BaseException) -> None:
     where = "".join(traceback.format_tb(exc.__traceback__))
     log.error("slack %s failed for %s: %s\n%s", kind, key.log_id if key else "-", _describe(exc), where)
+
+
+async def _best_effort(kind: str, key: ConversationKey, work: Awaitable[None]) -> None:
+    """A courtesy (a note in the channel) whose failure must not undo a list that arrived."""
+    try:
+        await work
+    except Exception as exc:
+        _log_failure(kind, key, exc)
 
 
 def _metadata(raw: str | None) -> dict[str, str]:
@@ -230,7 +264,18 @@ def build_app(front: SlackFrontEnd, signing_secret: str) -> AsyncApp:
                 )
                 return
             destination = await front.where_typed(key, str(command.get("channel_id", "")), response_url)
-            await front.run(key, Text(text, front.clock()), destination)
+            in_channel = destination
+
+            async def deliver(replies: Sequence[Reply]) -> None:
+                # A question to answer goes to the DM: typed in a channel, the answer would be
+                # public, and revq would not hear it. The rest is shown to the person alone.
+                asks = [r for r in replies if isinstance(r, Ask)] if isinstance(in_channel, Ephemeral) else []
+                await send_all(in_channel, [r for r in replies if r not in asks])
+                if asks:
+                    await send_all(await front.direct(key), asks)
+                    await _best_effort("channel note", key, in_channel.send(render.continued_in_dm()))
+
+            await front.run(key, Text(text, front.clock()), deliver)
         except Exception as exc:
             _log_failure("command", key, exc)
             await front.apologise(destination)
@@ -239,32 +284,21 @@ def build_app(front: SlackFrontEnd, signing_secret: str) -> AsyncApp:
     async def form_submitted(ack: AsyncAck, view: dict[str, Any], context: AsyncBoltContext) -> None:
         key = conversation_key(context)
         form, typed_priorities = inbound.form_from_view(view, front.clock())
+        errors = check_form(form, front.runner.ctx)
+        if errors is not None:  # shown under the fields; the modal stays open with everything typed
+            await ack(response_action="errors", errors=render.form_errors(errors, typed_priorities=typed_priorities))
+            return
+        await ack()  # at once: the turn below waits for the person's lock and the store
         metadata = _metadata(view.get("private_metadata"))
-        acked = False
-
-        async def deliver(replies: Sequence[Reply]) -> None:
-            nonlocal acked
-            errors = [r for r in replies if isinstance(r, FieldErrors)]
-            if errors:  # shown inline in the modal, which stays open with everything typed
-                acked = True
-                await ack(
-                    response_action="errors", errors=render.form_errors(errors[0], typed_priorities=typed_priorities)
-                )
-                return
-            acked = True
-            await ack()
-            dm = await front.direct(key)
-            await send_all(dm, replies)
-            if metadata.get("response_url") and metadata.get("channel") != dm.channel:
-                await Ephemeral(metadata["response_url"], front.http_session).send(render.sent_to_dm())
-
         try:
-            turn = await front.runner.handle(key, form, deliver)
-            await front.refresh_home_after(key, turn)
+            dm = await front.direct(key)
+            turn = await front.run(key, form, to(dm))
+            listed = any(isinstance(r, QuestionSet) for r in turn.replies)
+            if listed and metadata.get("response_url") and metadata.get("channel") != dm.channel:
+                note = Ephemeral(metadata["response_url"], front.http_session).send(render.sent_to_dm())
+                await _best_effort("channel note", key, note)
         except Exception as exc:
             _log_failure("form", key, exc)
-            if not acked:
-                await ack()
             await front.apologise(await front.direct(key))
 
     @app.action(re.compile("^" + re.escape(render.CHOOSE)))
@@ -280,7 +314,7 @@ def build_app(front: SlackFrontEnd, signing_secret: str) -> AsyncApp:
             destination = await front.where_clicked(key, body)
             event = inbound.event_from_action(action, body.get("state"), front.clock())
             if event is not None:
-                await front.run(key, event, destination)
+                await front.run(key, event, to(destination))
         except Exception as exc:
             _log_failure("button", key, exc)
             if destination is not None:
@@ -296,16 +330,16 @@ def build_app(front: SlackFrontEnd, signing_secret: str) -> AsyncApp:
 
     @app.event("message")
     async def direct_message(event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext) -> None:
-        subtype = event.get("subtype")
         if event.get("channel_type") != "im" or event.get("bot_id") or not event.get("user"):
             return
-        if subtype is not None and subtype != "file_share":  # edits, deletions, joins and the like
+        text = inbound.plain_text(str(event.get("text") or ""))
+        # Edits, deletions, joins and the like are not messages to answer; nor is a file alone.
+        if event.get("subtype") is not None and not (event["subtype"] == "file_share" and text.strip()):
             return
         key = conversation_key(context)
         destination = DirectMessage(front.client, str(event["channel"]))
         try:
-            text = inbound.plain_text(str(event.get("text") or ""))
-            await front.run(key, Text(text, front.clock()), destination, event_id=body.get("event_id"))
+            await front.run(key, Text(text, front.clock()), to(destination), event_id=body.get("event_id"))
         except Exception as exc:
             _log_failure("message", key, exc)
             await front.apologise(destination)
@@ -336,5 +370,5 @@ def make_client(token: str, api_url: str, session: aiohttp.ClientSession | None 
     quiet = logging.getLogger("slack_sdk.web.async_client")
     quiet.setLevel(max(logging.INFO, quiet.level))
     client = AsyncWebClient(token=token, base_url=api_url, session=session, logger=quiet)
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=_RATE_LIMIT_RETRIES))
     return client

@@ -9,7 +9,7 @@ Slack's limits are kept here too: long replies are split into several messages, 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -476,6 +476,20 @@ def messages(replies: Sequence[Reply]) -> list[SlackMessage]:
     return out
 
 
+def continued_in_dm() -> SlackMessage:
+    """Said where /revq was typed when a question to reply to went to the DM instead."""
+    text = "Your next question is waiting in your direct messages with revq. Answer it there."
+    return {"text": text, "blocks": [_section(_plain(text))]}
+
+
+def is_whole_list(blocks: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether a message (as Slack sends it back on a click) holds a whole question list, from its
+    title to its buttons, so that a changed list can take its place."""
+    has_title = any(block.get("type") == "header" for block in blocks)
+    actions = [e.get("action_id") for b in blocks if b.get("type") == "actions" for e in b.get("elements", [])]
+    return has_title and f"{COMMAND}more" in actions
+
+
 def sent_to_dm() -> SlackMessage:
     """The only thing said in the channel where /revq was typed once the list is ready: nothing
     about the person, who sees it alone anyway."""
@@ -529,7 +543,9 @@ def _form_blocks(slots: tuple[Slot, ...]) -> tuple[dict[str, Any], ...]:
     choices = {slot.name: slot.choices for slot in slots}
     blocks = [
         _input("company", "Company or organization", _text_input("For example, St Mary's Hospital"), optional=False),
-        _input("role", "Job title", _text_input("For example, Staff Nurse or Data Engineer")),
+        _input(
+            "role", "Job title", _text_input("For example, Staff Nurse or Data Engineer", max_length=MAX_NAME_CHARS)
+        ),
     ]
     # A slot without choices would make a select Slack refuses; the engine always gives them.
     select: dict[str, Any]

@@ -7,6 +7,7 @@ import contextlib
 import gc
 import logging
 import signal
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from bot.config import Settings
 from bot.engine.dialogue import EngineContext
 from bot.runner import ConversationRunner
 from bot.store import SessionStore, open_store, purge_periodically
+from bot.store.base import ConversationKey
 
 log = logging.getLogger(__name__)
 
@@ -104,12 +106,20 @@ async def slack_service(settings: Settings, ctx: EngineContext) -> AsyncIterator
         await store.close()
 
 
-def web_app(app: AsyncApp) -> web.Application:
+_HEALTH_PROBE = ConversationKey("health", "-", "-")
+
+
+def web_app(service: SlackService) -> web.Application:
     """Slack posts commands, clicks and events to one URL; load balancers ask /healthz."""
-    application = app.web_app(path=EVENTS_PATH)
+    application = service.app.web_app(path=EVENTS_PATH)
 
     async def healthz(_: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})  # served only once the store is open and the token checked
+        try:
+            await service.store.get(_HEALTH_PROBE, time.time())  # the store answers: revq can work
+        except Exception as exc:
+            log.warning("health check: the store is not answering (%s)", type(exc).__name__)
+            return web.json_response({"status": "store unavailable"}, status=503)
+        return web.json_response({"status": "ok"})
 
     application.router.add_get(HEALTH_PATH, healthz)
     return application
@@ -143,7 +153,7 @@ async def serve(
 
 
 async def _serve_http(service: SlackService, host: str, port: int, stop: asyncio.Event) -> None:
-    runner = web.AppRunner(web_app(service.app), access_log=None)
+    runner = web.AppRunner(web_app(service), access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
