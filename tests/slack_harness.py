@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -97,8 +98,6 @@ class SlackHarness:
 
     async def settle(self, quiet: float = 0.15, timeout: float = 5.0) -> None:
         """Wait until the fake has seen no new call for `quiet` seconds (the app works after acking)."""
-        import asyncio
-
         deadline = time.monotonic() + timeout
         seen = -1
         while time.monotonic() < deadline and seen != len(self.fake.calls):
