@@ -6,7 +6,7 @@ import pytest
 
 from bot.engine.dialogue import EngineContext, check_form, current_list, step
 from bot.engine.events import Form
-from bot.engine.replies import FieldErrors, QuestionSet
+from bot.engine.replies import Ask, FieldErrors, QuestionSet
 from bot.engine.session import Session
 from bot.runner import ConversationRunner
 from bot.store import MemoryStore
@@ -158,3 +158,18 @@ def test_check_form_finds_what_step_would_refuse_without_a_session(ctx: EngineCo
     found = check_form(bad, ctx)
     assert found is not None and dict(found.errors) == errors_of(ctx, bad)
     assert check_form(Form(AT, typed={"company": "Acme", "priorities": "remote"}), ctx) is None
+
+
+def test_slots_a_form_leaves_to_the_conversation_are_asked_next(ctx: EngineContext, chat: Conversation) -> None:
+    form = Form(AT, typed={"company": "Acme"}, picked={"stage": ("team",)}, ask_missing=("priorities",))
+    result = step(None, form, ctx)
+    asks = [r for r in result.replies if isinstance(r, Ask)]
+    assert [a.slot for a in asks] == ["priorities"] and result.session.status == "intake"
+    assert result.session.company == "Acme" and "priorities" not in result.session.answered
+    chat.send(form)
+    listed = question_set(chat.say("remote work"))
+    assert chat.session is not None and chat.session.priorities == ("remote",) and chat.session.stage == "team"
+    assert listed.cards
+    given = step(None, Form(AT, typed={"company": "Acme"}, picked={"priorities": ("learning",)},
+                            ask_missing=("priorities",)), ctx)  # fmt: skip
+    assert isinstance(given.replies[-1], QuestionSet)

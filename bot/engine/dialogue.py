@@ -252,13 +252,19 @@ def _form(turn: _Turn, event: Form) -> None:
         return
     session = Session(started=True, shown=turn.session.shown)
     for slot, parsed in answers:
+        if slot.name in event.ask_missing and not _given(event, slot.name):
+            continue  # left open: the conversation asks it next
         session = session.with_answer(slot.name, () if slot.multi and parsed.value is None else parsed.value)
         if parsed.notice:
             turn.say(parsed.notice, "notice")
     turn.session = session
     if session.priorities:
         turn.say(f"I'll focus on: {_topic_labels(turn.ctx.bank, session.priorities)}.")
-    _finish_intake(turn)
+    _advance(turn)
+
+
+def _given(event: Form, slot: str) -> bool:
+    return slot in event.typed or slot in event.picked
 
 
 def check_form(event: Form, ctx: EngineContext) -> FieldErrors | None:

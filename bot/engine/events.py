@@ -40,11 +40,15 @@ class Form:
     slot may have both (priorities). A slot in neither is not given: optional, and "any" for
     stage, company type and priorities. Every given slot is read by its own parser; if any is
     invalid, nothing changes and the reply is one FieldErrors.
+
+    `ask_missing` names slots a form with little room (a Discord modal holds five fields) leaves
+    to the conversation: when not given, they are asked next instead of taken as skipped.
     """
 
     at: float
     typed: Mapping[str, str] = field(default_factory=dict)
     picked: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    ask_missing: tuple[str, ...] = ()
 
 
 Inbound = Text | Pick | Command | Form
