@@ -46,10 +46,14 @@ examples:
 
   revq slack                         run the Slack app over Socket Mode
   revq slack --http --port 3000      run the Slack app over HTTP (POST /slack/events)
+  revq discord sync                  register /revq with Discord (after install or upgrade)
+  revq discord invite                print the links that add revq to a server or an account
+  revq discord                       run the Discord bot
 
 settings come from environment variables: REVQ_STORE, REVQ_DB, REVQ_SESSION_TTL_DAYS,
 REVQ_QUESTION_COUNT, REVQ_BANK, REVQ_LOG_LEVEL; for Slack: SLACK_BOT_TOKEN,
-SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL, PORT (see README.md)."""
+SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL, PORT; for Discord: DISCORD_TOKEN,
+DISCORD_SHARD_COUNT, DISCORD_SHARD_IDS, DISCORD_API_URL, DISCORD_GATEWAY_URL (see README.md)."""
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -78,6 +82,12 @@ def _count(raw: str) -> int:
 def _port(raw: str) -> int:
     if not re.fullmatch(r"[0-9]{1,5}", raw.strip()) or not 1 <= int(raw) <= 65535:
         raise argparse.ArgumentTypeError(f"--port must be a whole number from 1 to 65535; not {raw!r}")
+    return int(raw)
+
+
+def _snowflake(raw: str) -> int:
+    if not re.fullmatch(r"[0-9]{15,20}", raw.strip()):
+        raise argparse.ArgumentTypeError(f"expected a Discord id (15 to 20 digits); not {raw!r}")
     return int(raw)
 
 
@@ -132,6 +142,33 @@ def build_parser() -> argparse.ArgumentParser:
     slack.add_argument("--http", action="store_true", help="serve HTTP instead of connecting over Socket Mode")
     slack.add_argument("--port", type=_port, default=None, help="HTTP port (default: PORT, else 3000)")
 
+    discord = commands.add_parser(
+        "discord",
+        help="run revq as a Discord bot; sync its commands; print its install links",
+        description="Run revq as a Discord bot (needs DISCORD_TOKEN). Run `revq discord sync` once "
+        "after installing or upgrading, so Discord knows the /revq command. DISCORD_SHARD_COUNT and "
+        "DISCORD_SHARD_IDS spread a very large bot over several processes. DISCORD_API_URL and "
+        "DISCORD_GATEWAY_URL point at other addresses (local tests, proxies). See README.md.",
+    )
+    discord_actions = discord.add_subparsers(dest="discord_command", metavar="ACTION", parser_class=OneLineParser)
+    discord_actions.add_parser("run", help="connect and answer (the default)")
+    sync = discord_actions.add_parser(
+        "sync",
+        help="register /revq with Discord",
+        description="Register /revq with Discord: everywhere (it can take a while to show), or at "
+        "once in one server with --guild. Discord limits how often this may run, so revq does "
+        "not do it on every start.",
+    )
+    sync.add_argument("--guild", type=_snowflake, help="a server id: register there only, at once (for trying it out)")
+    invite = discord_actions.add_parser(
+        "invite",
+        help="print the links that add revq to a server or to a person's own account",
+        description="Print the two install links: one adds revq to a server, the other to a "
+        "person's own Discord account, so they can use /revq anywhere. Uses DISCORD_TOKEN to "
+        "find the application id, unless --app-id is given.",
+    )
+    invite.add_argument("--app-id", type=_snowflake, help="the application id (then no token is needed)")
+
     bank = commands.add_parser("bank", help="check or count the question bank")
     bank_commands = bank.add_subparsers(
         dest="bank_command", metavar="ACTION", parser_class=OneLineParser, required=True
@@ -163,7 +200,7 @@ def run(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    for library in ("slack_bolt", "slack_sdk"):  # at DEBUG they log request bodies: people's own words
+    for library in ("slack_bolt", "slack_sdk", "discord"):  # at DEBUG they log request bodies: people's own words
         logging.getLogger(library).setLevel(max(logging.INFO, logging.getLevelName(settings.log_level)))
     try:
         bank = load_bank(Path(settings.bank_dir)) if settings.bank_dir else default_bank()
@@ -176,6 +213,8 @@ def run(argv: list[str] | None = None) -> int:
         return ask_command(args, bank, settings)
     if args.command == "slack":
         return asyncio.run(slack_command(args, bank, settings))
+    if args.command == "discord":
+        return asyncio.run(discord_command(args, bank, settings))
     return asyncio.run(chat_command(args, bank, settings))
 
 
@@ -190,6 +229,33 @@ async def slack_command(args: argparse.Namespace, bank: Bank, settings: Settings
         return exc.exit_code
     except OSError as exc:  # the port is taken, the database folder is not writable, ...
         print(f"revq slack: {exc.strerror or type(exc).__name__}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def discord_command(args: argparse.Namespace, bank: Bank, settings: Settings) -> int:
+    from bot.adapters.discord import server  # discord.py loads only when asked for
+    from bot.adapters.startup import StartupError
+
+    ctx = EngineContext.build(bank, question_count=settings.question_count, session_ttl=settings.session_ttl)
+    action = args.discord_command or "run"
+    try:
+        if action == "sync":
+            names = await server.sync_commands(settings, ctx, args.guild)
+            where = f"in server {args.guild} (at once)" if args.guild else "everywhere (it can take a while to show)"
+            print(f"registered /{', /'.join(names)} {where}")
+        elif action == "invite":
+            app_id = args.app_id or await server.application_id(settings)
+            in_server, for_user = server.invite_links(app_id)
+            print(f"Add revq to a server (needs Manage Server there):\n  {in_server}")
+            print(f"Add revq to your own account, to use /revq in any server or DM:\n  {for_user}")
+        else:
+            await server.serve(settings, ctx)
+    except StartupError as exc:
+        print(f"revq discord: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except OSError as exc:  # the database folder is not writable, ...
+        print(f"revq discord: {exc.strerror or type(exc).__name__}", file=sys.stderr)
         return 1
     return 0
 

@@ -13,6 +13,8 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MAX_QUESTION_COUNT = 20
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_PORT = 3000
+DEFAULT_DISCORD_API_URL = "https://discord.com/api/v10"
+MAX_SHARDS = 10_000
 
 
 class ConfigError(ValueError):
@@ -33,6 +35,12 @@ class Settings:
     slack_app_token: str = field(default="", repr=False)
     slack_api_url: str = DEFAULT_SLACK_API_URL
     port: int = DEFAULT_PORT
+    # Discord. The two URLs exist for local tests and proxies.
+    discord_token: str = field(default="", repr=False)
+    discord_api_url: str = DEFAULT_DISCORD_API_URL
+    discord_gateway_url: str = ""  # empty: the gateway Discord names
+    discord_shard_count: int = 0  # 0: one process, not sharded
+    discord_shard_ids: tuple[int, ...] = ()  # empty: every shard of discord_shard_count
 
     @property
     def session_ttl(self) -> float:
@@ -45,6 +53,7 @@ class Settings:
         store = env.get("REVQ_STORE", defaults.store).strip().lower()
         if store not in STORES:
             raise ConfigError(f"REVQ_STORE must be one of {', '.join(STORES)}, not {store!r}")
+        shard_count = int(_number(env, "DISCORD_SHARD_COUNT", 0, 0, MAX_SHARDS, whole=True))
         level = env.get("REVQ_LOG_LEVEL", defaults.log_level).strip().upper()
         if level not in LOG_LEVELS:
             raise ConfigError(f"REVQ_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
@@ -62,16 +71,38 @@ class Settings:
             slack_app_token=env.get("SLACK_APP_TOKEN", "").strip(),
             slack_api_url=_url(env, "SLACK_API_URL", DEFAULT_SLACK_API_URL),
             port=int(_number(env, "PORT", DEFAULT_PORT, 1, 65535, whole=True)),
+            discord_token=env.get("DISCORD_TOKEN", "").strip(),
+            discord_api_url=_url(env, "DISCORD_API_URL", DEFAULT_DISCORD_API_URL).rstrip("/"),
+            discord_gateway_url=_url(env, "DISCORD_GATEWAY_URL", "", schemes=("ws://", "wss://")),
+            discord_shard_count=shard_count,
+            discord_shard_ids=_shard_ids(env, shard_count),
         )
 
 
-def _url(env: Mapping[str, str], name: str, default: str) -> str:
+def _url(
+    env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...] = ("http://", "https://")
+) -> str:
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    if not raw.startswith(("http://", "https://")):
-        raise ConfigError(f"{name} must be an http:// or https:// URL, not {raw!r}")
-    return raw  # passed on as it is: the client appends method names to it
+    if not raw.startswith(schemes):
+        raise ConfigError(f"{name} must be a {' or '.join(schemes)} URL, not {raw!r}")
+    return raw  # passed on as it is: the client appends paths to it
+
+
+def _shard_ids(env: Mapping[str, str], count: int) -> tuple[int, ...]:
+    """DISCORD_SHARD_IDS as numbers, such as "0,1,2": the shards this process runs."""
+    raw = env.get("DISCORD_SHARD_IDS", "").strip()
+    if not raw:
+        return ()
+    if count == 0:
+        raise ConfigError("DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT, the number of shards in all processes")
+    parts = [part.strip() for part in raw.split(",")]
+    if not all(part.isdigit() and int(part) < count for part in parts):
+        raise ConfigError(
+            f"DISCORD_SHARD_IDS must be shard numbers from 0 to {count - 1}, separated by commas, not {raw!r}"
+        )
+    return tuple(sorted({int(part) for part in parts}))
 
 
 def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float, whole: bool = False) -> float:

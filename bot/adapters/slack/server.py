@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.app import SlackFrontEnd, build_app, make_client
+from bot.adapters.startup import StartupError
 from bot.config import Settings
 from bot.engine.dialogue import EngineContext
 from bot.runner import ConversationRunner
@@ -26,6 +27,8 @@ from bot.store import SessionStore, open_store, purge_periodically
 from bot.store.base import ConversationKey
 
 log = logging.getLogger(__name__)
+
+__all__ = ["StartupError", "check_settings", "check_token", "serve", "slack_service", "web_app"]
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
@@ -37,14 +40,6 @@ _REJECTED = {
     "token_expired",
     "not_allowed_token_type",
 }
-
-
-class StartupError(Exception):
-    """Why `revq slack` cannot start, in one line that names the setting to fix."""
-
-    def __init__(self, message: str, exit_code: int = 2) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 def check_settings(settings: Settings, http: bool) -> None:

@@ -1,0 +1,395 @@
+"""discord.py wired to the runner: interactions and DMs in, engine events through the runner,
+embeds and components out.
+
+No dialogue decisions here: what to say comes from the engine, how it looks from render.py. This
+module only decides where replies go: in revq's own DM a normal message, anywhere else an
+ephemeral reply that only the person sees. Every interaction is answered or deferred at once,
+well inside Discord's three seconds, and finished with follow-ups.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import discord
+from discord import app_commands
+
+from bot.adapters.discord import inbound, render
+from bot.engine.dialogue import check_form
+from bot.engine.events import Command, Inbound, Text
+from bot.engine.replies import QuestionSet, Reply
+from bot.runner import SORRY_BROKEN, ConversationRunner, Turn
+from bot.store.base import ConversationKey
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+EVERYWHERE = "-"  # Discord user ids are global: one conversation per person in every server and DM
+DRAFT_SECONDS = 15 * 60.0  # as long as Discord lets a reply to the form's interaction be sent
+_DRAFTS_KEPT = 10_000
+
+
+def conversation_key(user_id: int) -> ConversationKey:
+    return ConversationKey(PLATFORM, EVERYWHERE, str(user_id))
+
+
+def typing_reaches_revq(interaction: discord.Interaction[Any]) -> bool:
+    """True in revq's own DM, where typed messages reach revq and nobody else reads along; in a
+    server or a group DM replies are ephemeral and answers are typed into a form instead."""
+    return interaction.context.dm_channel
+
+
+@dataclass
+class Drafts:
+    """What a person typed into a form that was refused, to fill the form again when they fix
+    it. Kept in memory for the quarter of an hour an interaction lives, and never saved."""
+
+    clock: Callable[[], float] = time.time
+    _kept: OrderedDict[int, tuple[float, inbound.Draft]] = field(default_factory=OrderedDict)
+
+    def keep(self, user: int, draft: inbound.Draft) -> None:
+        self._kept[user] = (self.clock() + DRAFT_SECONDS, draft)
+        self._kept.move_to_end(user)
+        while len(self._kept) > _DRAFTS_KEPT:
+            self._kept.popitem(last=False)
+
+    def take(self, user: int) -> inbound.Draft:
+        expires, draft = self._kept.pop(user, (0.0, {}))
+        return draft if expires > self.clock() else {}
+
+    def drop(self, user: int) -> None:
+        self._kept.pop(user, None)
+
+
+class Destination(Protocol):
+    """Where one turn's replies go."""
+
+    async def send(self, message: render.DiscordMessage) -> None: ...
+
+    async def replace(self, message: render.DiscordMessage) -> bool:
+        """Put `message` in place of the list whose menu was used; False if there is none."""
+
+
+@dataclass
+class InteractionReplies:
+    """Replies to one interaction: its response first, then follow-ups."""
+
+    interaction: discord.Interaction[Any]
+    ephemeral: bool
+
+    async def send(self, message: render.DiscordMessage) -> None:
+        kwargs = message.send_kwargs()
+        if self.interaction.response.is_done():
+            await self.interaction.followup.send(ephemeral=self.ephemeral, **kwargs)
+        else:
+            await self.interaction.response.send_message(ephemeral=self.ephemeral, **kwargs)
+
+    async def replace(self, message: render.DiscordMessage) -> bool:
+        if self.interaction.type is not discord.InteractionType.component:
+            return False
+        if not render.is_whole_list(self.interaction.message):
+            return False
+        if self.interaction.response.is_done():  # deferred: the clicked message is the original
+            await self.interaction.edit_original_response(**message.edit_kwargs())
+        else:
+            await self.interaction.response.edit_message(**message.edit_kwargs())
+        return True
+
+
+@dataclass
+class ChannelReplies:
+    """Replies in revq's DM with the person, to something they typed there."""
+
+    channel: discord.abc.Messageable
+
+    async def send(self, message: render.DiscordMessage) -> None:
+        await self.channel.send(**message.send_kwargs())
+
+    async def replace(self, message: render.DiscordMessage) -> bool:
+        return False
+
+
+async def send_all(destination: Destination, replies: Sequence[Reply], *, owner: int, can_type: bool) -> None:
+    messages = render.messages(replies, owner=owner, can_type=can_type)
+    # A swapped question changes the list where it stands, so a DM keeps one list, not a copy per
+    # swap; a list too long for one message is posted anew instead.
+    if any(isinstance(reply, QuestionSet) and reply.edit for reply in replies) and len(messages) == 1:
+        try:
+            if await destination.replace(messages[0]):
+                return
+        except discord.HTTPException as exc:  # deleted, or too old to edit: post it anew
+            log.info("could not replace the list: %s", _describe(exc))
+    for message in messages:
+        await destination.send(message)
+
+
+def _describe(exc: BaseException) -> str:
+    """An error for the log: its type and Discord's status and code, never text it may quote."""
+    if isinstance(exc, discord.HTTPException):
+        return f"{type(exc).__name__}(status {exc.status}, code {exc.code})"
+    return type(exc).__name__
+
+
+def _log_failure(kind: str, user: int | None, exc: BaseException) -> None:
+    where = "".join(traceback.format_tb(exc.__traceback__))
+    who = conversation_key(user).log_id if user is not None else "-"
+    log.error("discord %s failed for %s: %s\n%s", kind, who, _describe(exc), where)
+
+
+@dataclass
+class DiscordFrontEnd:
+    """Everything the handlers share: the runner, the drafts of refused forms, and the clock."""
+
+    runner: ConversationRunner
+    clock: Callable[[], float] = time.time
+    drafts: Drafts = field(default_factory=Drafts)
+
+    @property
+    def slots(self) -> tuple[Any, ...]:
+        return self.runner.ctx.slots
+
+    async def run(
+        self, user: int, event: Inbound, destination: Destination, *, can_type: bool, event_id: str | None = None
+    ) -> Turn:
+        async def deliver(replies: Sequence[Reply]) -> None:
+            await send_all(destination, replies, owner=user, can_type=can_type)
+
+        turn = await self.runner.handle(conversation_key(user), event, deliver, event_id=event_id)
+        if turn.erased:
+            self.drafts.drop(user)
+        return turn
+
+    async def run_interaction(self, interaction: discord.Interaction[Any], event: Inbound) -> None:
+        """Defer at once (Discord waits three seconds at most), then run the turn and follow up."""
+        private = not typing_reaches_revq(interaction)
+        if interaction.type is discord.InteractionType.component:
+            await interaction.response.defer()  # nothing shown: the answer follows, or the list changes
+        else:
+            await interaction.response.defer(ephemeral=private, thinking=True)
+        destination = InteractionReplies(interaction, ephemeral=private)
+        await self.run(interaction.user.id, event, destination, can_type=not private)
+
+    # --- the handlers ----------------------------------------------------------------------
+
+    async def open_form(self, interaction: discord.Interaction[Any], company: str | None = None) -> None:
+        draft = self.drafts.take(interaction.user.id)
+        if company:
+            draft["company"] = [company]
+        await interaction.response.send_modal(render.form_modal(self.slots, draft))
+
+    async def ask(self, interaction: discord.Interaction[Any], options: dict[str, str | None]) -> None:
+        form, draft = inbound.form_from_options(options, self.clock())
+        errors = check_form(form, self.runner.ctx)
+        if errors is not None:  # answered at once, nothing saved; the button reopens it as a form
+            self.drafts.keep(interaction.user.id, draft)
+            await self.answer_now(interaction, [errors])
+            return
+        await self.run_interaction(interaction, form)
+
+    async def command(self, interaction: discord.Interaction[Any], name: str) -> None:
+        await self.run_interaction(interaction, Command(name, self.clock()))
+
+    async def modal_submitted(self, interaction: discord.Interaction[Any]) -> None:
+        data: Any = interaction.data or {}
+        custom_id = str(data.get("custom_id", ""))
+        if custom_id == render.FORM_MODAL:
+            form, draft = inbound.form_from_modal(data, self.clock())
+            errors = check_form(form, self.runner.ctx)
+            if errors is not None:
+                self.drafts.keep(interaction.user.id, draft)
+                await self.answer_now(interaction, [errors])
+                return
+            await self.run_interaction(interaction, form)
+        elif custom_id.startswith(render.TYPED_MODAL):
+            await self.run_interaction(interaction, Text(inbound.typed_answer(data), self.clock()))
+
+    async def clicked(self, interaction: discord.Interaction[Any], click: render.Click) -> None:
+        if click.owner != interaction.user.id:  # a group DM or a shared message: not theirs to change
+            await interaction.response.send_message(ephemeral=True, **render.not_yours().send_kwargs())
+            return
+        if click.action == "form":
+            await self.open_form(interaction)
+            return
+        if click.action == "type":
+            slot = next((s for s in self.slots if s.name == click.name), None)
+            await interaction.response.send_modal(render.typed_modal(slot.prompt if slot else "", click.name))
+            return
+        event = inbound.event_from_click(click, self.clock())
+        if event is None:
+            await interaction.response.defer()
+            return
+        await self.run_interaction(interaction, event)
+
+    async def direct_message(self, message: discord.Message) -> None:
+        if message.author.bot or message.guild is not None or not isinstance(message.channel, discord.DMChannel):
+            return
+        if message.type not in (discord.MessageType.default, discord.MessageType.reply):
+            return  # pins, calls and the like are not messages to answer
+        event = Text(message.content, self.clock())
+        destination = ChannelReplies(message.channel)
+        await self.run(message.author.id, event, destination, can_type=True, event_id=f"discord:{message.id}")
+
+    async def answer_now(self, interaction: discord.Interaction[Any], replies: Sequence[Reply]) -> None:
+        private = not typing_reaches_revq(interaction)
+        await send_all(InteractionReplies(interaction, ephemeral=private), replies, owner=interaction.user.id,
+                       can_type=not private)  # fmt: skip
+
+    async def apologise(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await InteractionReplies(interaction, ephemeral=True).send(render.notice(SORRY_BROKEN.text))
+        except Exception as exc:  # Discord itself is failing: the log is all we have left
+            log.warning("could not send an apology either: %s", _describe(exc))
+
+    async def guarded(self, kind: str, interaction: discord.Interaction[Any], work: Any) -> None:
+        """Run a handler; a failure is logged (never the text) and the person gets an apology."""
+        try:
+            await work
+        except Exception as exc:
+            _log_failure(kind, interaction.user.id, exc)
+            await self.apologise(interaction)
+
+
+def build_tree(client: discord.Client, front: DiscordFrontEnd) -> app_commands.CommandTree[Any]:
+    """`/revq` and its subcommands, for servers, revq's DM and (user installs) any DM."""
+    tree: app_commands.CommandTree[Any] = app_commands.CommandTree(
+        client,
+        allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=True, private_channel=True),
+        allowed_installs=app_commands.AppInstallationType(guild=True, user=True),
+    )
+    choices = {slot.name: slot.choices for slot in front.slots}
+    stages = [app_commands.Choice(name=c.label[:100], value=c.value) for c in choices.get("stage", ())][:25]
+    kinds = [app_commands.Choice(name=c.label[:100], value=c.value) for c in choices.get("company_type", ())][:25]
+    group = app_commands.Group(name="revq", description="Prepare questions to ask the employer in your job interview")
+
+    @group.command(name="start", description="Answer a few questions in a form and get your question list")
+    @app_commands.describe(company="The company or organization (you can change it in the form)")
+    async def start(
+        interaction: discord.Interaction[Any], company: app_commands.Range[str, 1, 100] | None = None
+    ) -> None:
+        await front.guarded("start", interaction, front.open_form(interaction, company))
+
+    @group.command(name="ask", description="Get your question list at once, without a form")
+    @app_commands.describe(
+        company="The company or organization",
+        stage="Who you will be talking to",
+        priorities="What matters most to you, in your own words, most important first",
+        role="The job title, such as Staff Nurse or Data Engineer",
+        company_type="What kind of employer it is",
+        notes="Anything you already know about them",
+    )
+    @app_commands.choices(stage=stages, company_type=kinds)
+    async def ask(
+        interaction: discord.Interaction[Any],
+        company: app_commands.Range[str, 1, 100],
+        stage: app_commands.Choice[str],
+        priorities: app_commands.Range[str, 1, 500],
+        role: app_commands.Range[str, 1, 100] | None = None,
+        company_type: app_commands.Choice[str] | None = None,
+        notes: app_commands.Range[str, 1, 600] | None = None,
+    ) -> None:
+        options = {
+            "company": company,
+            "stage": stage.value,
+            "priorities": priorities,
+            "role": role,
+            "company_type": company_type.value if company_type else None,
+            "notes": notes,
+        }
+        await front.guarded("ask", interaction, front.ask(interaction, options))
+
+    @ask.autocomplete("priorities")
+    async def suggest_priorities(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+        found = inbound.priority_suggestions(current, choices.get("priorities", ()), front.runner.ctx.matcher)
+        return [app_commands.Choice(name=text, value=text) for text in found]
+
+    for name, description in (
+        ("more", "More questions, none you've seen before"),
+        ("export", "A plain-text copy of your question list"),
+        ("help", "What revq does and what you can say"),
+        ("forget", "Erase everything revq stored about you"),
+    ):
+        group.add_command(_simple_command(front, name, description))
+
+    tree.add_command(group)
+
+    @tree.error
+    async def failed(interaction: discord.Interaction[Any], error: app_commands.AppCommandError) -> None:
+        _log_failure("command", interaction.user.id if interaction.user else None, error)
+        await front.apologise(interaction)
+
+    return tree
+
+
+def _simple_command(front: DiscordFrontEnd, name: str, description: str) -> app_commands.Command[Any, ..., None]:
+    async def callback(interaction: discord.Interaction[Any]) -> None:
+        await front.guarded(name, interaction, front.command(interaction, name))
+
+    return app_commands.Command(name=name, description=description, callback=callback)
+
+
+def intents() -> discord.Intents:
+    """DMs only. Message content arrives in DMs without the privileged intent, and interactions
+    need no intent at all, so revq never asks for more."""
+    wanted = discord.Intents.none()
+    wanted.dm_messages = True
+    return wanted
+
+
+class _RevqHandlers:
+    """The client's part: register the buttons, route events to the front end."""
+
+    front: DiscordFrontEnd
+    tree: app_commands.CommandTree[Any]
+
+    def _set_up(self, front: DiscordFrontEnd) -> None:
+        self.front = front
+        assert isinstance(self, discord.Client)
+        self.tree = build_tree(self, front)
+
+    async def setup_hook(self) -> None:
+        assert isinstance(self, discord.Client)
+        self.add_dynamic_items(*render.DYNAMIC_ITEMS)  # buttons of lists sent before a restart still work
+
+    async def on_message(self, message: discord.Message) -> None:
+        try:
+            await self.front.direct_message(message)
+        except Exception as exc:
+            _log_failure("message", message.author.id, exc)
+            try:
+                await message.channel.send(**render.notice(SORRY_BROKEN.text).send_kwargs())
+            except Exception as again:
+                log.warning("could not send an apology either: %s", _describe(again))
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        # Modals are read here, not by discord.py's modal store, which a restart empties.
+        if interaction.type is discord.InteractionType.modal_submit:
+            await self.front.guarded("form", interaction, self.front.modal_submitted(interaction))
+
+    async def revq_click(self, interaction: discord.Interaction[Any], click: render.Click) -> None:
+        await self.front.guarded("button", interaction, self.front.clicked(interaction, click))
+
+
+class RevqClient(_RevqHandlers, discord.Client):
+    def __init__(self, front: DiscordFrontEnd, **options: Any) -> None:
+        super().__init__(intents=intents(), allowed_mentions=discord.AllowedMentions.none(), **options)
+        self._set_up(front)
+
+
+class ShardedRevqClient(_RevqHandlers, discord.AutoShardedClient):
+    """The same bot over several shards (DISCORD_SHARD_COUNT), for very large communities."""
+
+    def __init__(self, front: DiscordFrontEnd, **options: Any) -> None:
+        super().__init__(intents=intents(), allowed_mentions=discord.AllowedMentions.none(), **options)
+        self._set_up(front)
+
+
+def make_client(front: DiscordFrontEnd, *, shard_count: int = 0, shard_ids: Sequence[int] = ()) -> discord.Client:
+    if shard_count:
+        return ShardedRevqClient(front, shard_count=shard_count, shard_ids=list(shard_ids) or None)
+    return RevqClient(front)

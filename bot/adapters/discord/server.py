@@ -1,0 +1,181 @@
+"""`revq discord`: check the token, connect to the gateway, and serve; also `sync` and `invite`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import aiohttp
+import discord
+import yarl
+
+from bot.adapters.discord.app import DiscordFrontEnd, RevqClient, make_client
+from bot.adapters.startup import StartupError
+from bot.config import Settings
+from bot.engine.dialogue import EngineContext
+from bot.runner import ConversationRunner
+from bot.store import MemoryStore, SessionStore, open_store, purge_periodically
+
+log = logging.getLogger(__name__)
+
+AUTHORIZE_URL = "https://discord.com/oauth2/authorize"
+SERVER_INSTALL = 0  # Discord's integration types
+USER_INSTALL = 1
+# revq only answers interactions and DMs: it needs no permission in any channel.
+SERVER_SCOPES = "bot applications.commands"
+SERVER_PERMISSIONS = 0
+USER_SCOPES = "applications.commands"
+
+
+def check_settings(settings: Settings) -> None:
+    if not settings.discord_token:
+        raise StartupError(
+            "DISCORD_TOKEN is not set: copy the token from the Bot page of your application "
+            "at https://discord.com/developers/applications"
+        )
+
+
+def point_discord_at(settings: Settings) -> None:
+    """DISCORD_API_URL and DISCORD_GATEWAY_URL: for local tests and proxies. discord.py reads both
+    from class attributes, so they hold for every client in this process."""
+    discord.http.Route.BASE = settings.discord_api_url
+    if settings.discord_gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+async def log_in(client: discord.Client, settings: Settings) -> None:
+    """The token checked at start-up: a wrong one stops revq now, in one line."""
+    try:
+        await client.login(settings.discord_token)
+    except discord.LoginFailure:
+        raise StartupError(
+            "Discord rejected DISCORD_TOKEN: reset the token on the Bot page of your application and copy it again"
+        ) from None
+    except discord.HTTPException as exc:
+        raise StartupError(f"Discord answered the login with HTTP {exc.status}", exit_code=1) from None
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        raise StartupError(
+            f"cannot reach Discord at {settings.discord_api_url} ({type(exc).__name__}); check DISCORD_API_URL", 1
+        ) from None
+
+
+@dataclass
+class DiscordService:
+    """The running pieces, for `serve` and for tests that drive them directly."""
+
+    client: discord.Client
+    front: DiscordFrontEnd
+    store: SessionStore
+
+
+@contextlib.asynccontextmanager
+async def discord_service(
+    settings: Settings, ctx: EngineContext, store: SessionStore | None = None
+) -> AsyncIterator[DiscordService]:
+    """Open the store, log in, and purge expired data now and then; close everything on the way
+    out. The gateway is not connected yet: `serve` does that."""
+    check_settings(settings)
+    point_discord_at(settings)
+    opened = store is None
+    store = store or await open_store(settings.store, settings.db_path)
+    try:
+        front = DiscordFrontEnd(ConversationRunner(store, ctx))
+        client = make_client(front, shard_count=settings.discord_shard_count, shard_ids=settings.discord_shard_ids)
+        async with client:
+            await log_in(client, settings)
+            purging = asyncio.create_task(purge_periodically(store))
+            try:
+                yield DiscordService(client, front, store)
+            finally:
+                purging.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await purging
+    finally:
+        if opened:
+            await store.close()
+
+
+async def connect_until(service: DiscordService, stop: asyncio.Event) -> None:
+    """Stay connected (discord.py reconnects by itself) until `stop` is set."""
+    connection = asyncio.create_task(service.client.connect())
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        done, _ = await asyncio.wait({connection, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if connection in done:
+            try:
+                connection.result()
+            except discord.PrivilegedIntentsRequired:
+                raise StartupError("Discord refused the intents revq asked for", exit_code=1) from None
+            except discord.ConnectionClosed as exc:
+                if exc.code == 4004:  # authentication failed on the gateway
+                    raise StartupError("Discord rejected DISCORD_TOKEN on the gateway") from None
+                raise StartupError(f"the Discord gateway closed the connection (code {exc.code})", 1) from None
+    finally:
+        stopping.cancel()
+        await service.client.close()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await connection
+
+
+async def serve(settings: Settings, ctx: EngineContext, *, stop: asyncio.Event | None = None) -> None:
+    """Run until `stop` is set, or SIGINT or SIGTERM. Raises StartupError for a setting that stops it."""
+    check_settings(settings)
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, stop.set)
+    async with discord_service(settings, ctx) as service:
+        # The bank, the engine and the libraries are loaded for good: keep them out of every
+        # later garbage collection, which would otherwise walk them all and stall replies.
+        gc.freeze()
+        log.warning("revq is connecting to Discord")
+        await connect_until(service, stop)
+
+
+async def sync_commands(settings: Settings, ctx: EngineContext, guild_id: int | None = None) -> list[str]:
+    """Register /revq with Discord, everywhere or (at once, for trying it out) in one server.
+    Run it after installing or upgrading revq, not on every start: Discord limits how often."""
+    check_settings(settings)
+    point_discord_at(settings)
+    client = RevqClient(DiscordFrontEnd(ConversationRunner(MemoryStore(), ctx)))
+    async with client:
+        await log_in(client, settings)
+        guild = discord.Object(id=guild_id) if guild_id else None
+        if guild is not None:
+            client.tree.copy_global_to(guild=guild)
+        synced = await client.tree.sync(guild=guild)
+    return [command.name for command in synced]
+
+
+async def application_id(settings: Settings) -> int:
+    """The application's id, asked of Discord with the token."""
+    check_settings(settings)
+    point_discord_at(settings)
+    client = discord.Client(intents=discord.Intents.none())
+    async with client:
+        await log_in(client, settings)
+        if client.application_id is None:
+            raise StartupError("Discord did not say which application DISCORD_TOKEN belongs to", exit_code=1)
+        return client.application_id
+
+
+def invite_links(app_id: int) -> tuple[str, str]:
+    """(add to a server, add to your own account): exactly the scopes revq needs, no permissions."""
+    server = urlencode(
+        {
+            "client_id": app_id,
+            "scope": SERVER_SCOPES,
+            "permissions": SERVER_PERMISSIONS,
+            "integration_type": SERVER_INSTALL,
+        }
+    )
+    user = urlencode({"client_id": app_id, "scope": USER_SCOPES, "integration_type": USER_INSTALL})
+    return f"{AUTHORIZE_URL}?{server}", f"{AUTHORIZE_URL}?{user}"
