@@ -334,11 +334,17 @@ def _simple_command(front: DiscordFrontEnd, name: str, description: str) -> app_
 
 
 def intents() -> discord.Intents:
-    """DMs only. Message content arrives in DMs without the privileged intent, and interactions
-    need no intent at all, so revq never asks for more."""
+    """Servers (discord.py keeps its state by them) and DMs. Message content arrives in DMs without
+    the privileged intent, and interactions need none, so revq never asks for a privileged one."""
     wanted = discord.Intents.none()
+    wanted.guilds = True
     wanted.dm_messages = True
     return wanted
+
+
+# revq never joins voice: without this, every start warns that voice libraries are missing.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
 
 
 class _RevqHandlers:
@@ -389,7 +395,9 @@ class ShardedRevqClient(_RevqHandlers, discord.AutoShardedClient):
         self._set_up(front)
 
 
-def make_client(front: DiscordFrontEnd, *, shard_count: int = 0, shard_ids: Sequence[int] = ()) -> discord.Client:
+def make_client(
+    front: DiscordFrontEnd, *, shard_count: int = 0, shard_ids: Sequence[int] = (), **options: Any
+) -> discord.Client:
     if shard_count:
-        return ShardedRevqClient(front, shard_count=shard_count, shard_ids=list(shard_ids) or None)
-    return RevqClient(front)
+        return ShardedRevqClient(front, shard_count=shard_count, shard_ids=list(shard_ids) or None, **options)
+    return RevqClient(front, **options)

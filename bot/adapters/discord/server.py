@@ -9,6 +9,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
@@ -76,17 +77,20 @@ class DiscordService:
 
 @contextlib.asynccontextmanager
 async def discord_service(
-    settings: Settings, ctx: EngineContext, store: SessionStore | None = None
+    settings: Settings, ctx: EngineContext, store: SessionStore | None = None, **client_options: Any
 ) -> AsyncIterator[DiscordService]:
     """Open the store, log in, and purge expired data now and then; close everything on the way
-    out. The gateway is not connected yet: `serve` does that."""
+    out. The gateway is not connected yet: `serve` does that. `client_options` go to discord.py's
+    client (tests shorten `guild_ready_timeout`)."""
     check_settings(settings)
     point_discord_at(settings)
     opened = store is None
     store = store or await open_store(settings.store, settings.db_path)
     try:
         front = DiscordFrontEnd(ConversationRunner(store, ctx))
-        client = make_client(front, shard_count=settings.discord_shard_count, shard_ids=settings.discord_shard_ids)
+        client = make_client(
+            front, shard_count=settings.discord_shard_count, shard_ids=settings.discord_shard_ids, **client_options
+        )
         async with client:
             await log_in(client, settings)
             purging = asyncio.create_task(purge_periodically(store))
