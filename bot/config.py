@@ -79,9 +79,7 @@ class Settings:
         )
 
 
-def _url(
-    env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...] = ("http://", "https://")
-) -> str:
+def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...] = ("http://", "https://")) -> str:
     raw = env.get(name, "").strip()
     if not raw:
         return default

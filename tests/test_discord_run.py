@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -16,7 +15,7 @@ from bot.adapters.discord.server import sync_commands
 from bot.adapters.startup import StartupError
 from bot.engine.dialogue import EngineContext
 from bot.store import SessionStore, SQLiteStore
-from tests.discord_harness import CALLBACK, EPHEMERAL, FOLLOWUP, RunningBot, running_revq, settings_for
+from tests.discord_harness import EPHEMERAL, FOLLOWUP, RunningBot, running_revq, settings_for
 from tests.fakes.discord_api import APP_ID, GUILD_ID, USER_ID, FakeDiscord
 
 OTHER_USER = USER_ID + 7
@@ -68,7 +67,9 @@ def every_message_allows_no_mentions(fake: FakeDiscord) -> None:
         assert message.get("allowed_mentions") == {"parse": []}, message
 
 
-async def test_ask_answers_with_the_question_list_visible_only_to_the_person(bot: RunningBot, ctx: EngineContext) -> None:
+async def test_ask_answers_with_the_question_list_visible_only_to_the_person(
+    bot: RunningBot, ctx: EngineContext
+) -> None:
     data = bot.fake.slash_command("revq", "ask", ask_options(), guild_id=GUILD_ID)
     callback = await bot.interact(data, followups=1)
     assert callback["type"] == 5 and callback["data"]["flags"] == EPHEMERAL  # deferred at once, privately
@@ -175,3 +176,158 @@ async def test_a_whole_conversation_in_a_direct_message(bot: RunningBot, ctx: En
     assert len(fields([listed])) == ctx.question_count
     every_message_allows_no_mentions(fake)
     assert not [m for m in fake.messages_sent() if m.get("content", "").startswith("Sorry")]
+
+
+async def list_in_dm(bot: RunningBot) -> dict[str, Any]:
+    """A list made in the DM with /revq ask; returns the message holding it."""
+    data = bot.fake.slash_command("revq", "ask", ask_options(), context=1)
+    callback = await bot.interact(data, followups=1)
+    assert callback["type"] == 5 and not callback.get("data", {}).get("flags")  # revq's own DM: an ordinary message
+    (listed,) = bot.followups(data)
+    return listed
+
+
+async def test_list_buttons_work_after_a_restart_and_only_for_their_owner(
+    fake: FakeDiscord, ctx: EngineContext, store: SessionStore
+) -> None:
+    more = f"revq:b:{USER_ID}:cmd:more"
+    async with running_revq(fake, ctx, store) as bot:
+        first = await list_in_dm(bot)
+        shown = {f["name"] for f in fields([first])}
+    async with running_revq(fake, ctx, store) as bot:  # a new process: nothing in memory
+        click = fake.button_click(more, fake.message_with_component(more))
+        assert (await bot.interact(click, followups=1))["type"] == 6
+        (more_list,) = bot.followups(click)
+        assert "### More questions" in more_list["content"]
+        assert not {f["name"].split(". ", 1)[1] for f in fields([more_list])} & {n.split(". ", 1)[1] for n in shown}
+
+        before = await store.get(conversation_key(USER_ID), time.time())
+        stranger = fake.button_click(more, fake.message_with_component(more), user_id=OTHER_USER)
+        refused = await bot.interact(stranger)
+        assert refused["type"] == 4 and refused["data"]["flags"] == EPHEMERAL
+        assert "someone else's" in refused["data"]["content"]
+        assert await store.get(conversation_key(OTHER_USER), time.time()) is None
+        assert await store.get(conversation_key(USER_ID), time.time()) == before
+    every_message_allows_no_mentions(fake)
+
+
+async def test_swap_changes_the_list_where_it_stands(bot: RunningBot) -> None:
+    fake = bot.fake
+    listed = await list_in_dm(bot)
+    swap = f"revq:s:{USER_ID}:swap"
+    menu = next(c for c in components_of(listed) if c.get("custom_id") == swap)
+    second = menu["options"][1]["value"]
+    message = fake.message_with_component(swap)
+    picked = fake.select_submit(swap, [second], message)
+    before = len(fake.calls("PATCH", FOLLOWUP + "/messages/@original"))
+    assert (await bot.interact(picked))["type"] == 6
+    (edit,) = (await fake.wait_for_call("PATCH", FOLLOWUP + "/messages/@original", count=before + 1))[before:]
+    assert edit.json["allowed_mentions"] == {"parse": []}
+    names = [f["name"] for f in fields([edit.json])]
+    old = [f["name"] for f in fields([listed])]
+    assert names[0] == old[0] and names[1] != old[1] and len(names) == len(old)
+    assert fake.message(message["id"])["embeds"] == edit.json["embeds"]  # the clicked message itself changed
+
+
+async def test_a_rate_limit_on_a_reply_is_waited_out(bot: RunningBot) -> None:
+    fake = bot.fake
+    fake.rate_limit_next("POST", FOLLOWUP, retry_after=0.2)
+    data = fake.slash_command("revq", "ask", ask_options(), guild_id=GUILD_ID)
+    await bot.interact(data)
+    first, second = await fake.wait_for_call("POST", FOLLOWUP, count=2)
+    assert first.status == 429 and second.status == 200
+    assert second.at - first.at >= 0.19
+    assert "Questions to ask Acme" in second.json["content"]
+
+
+@pytest.mark.parametrize("context", [1, 2])
+async def test_a_user_install_without_a_server_is_answered(bot: RunningBot, context: int) -> None:
+    data = bot.fake.slash_command("revq", "help", {}, context=context)
+    assert "guild_id" not in data
+    callback = await bot.interact(data, followups=1)
+    (answer,) = bot.followups(data)
+    assert "What you can say" in answer["content"]
+    private = context == 2  # someone else's DM or group DM: only the person sees it
+    assert bool(callback.get("data", {}).get("flags")) is private and bool(answer.get("flags")) is private
+
+
+async def test_priorities_are_suggested_while_typing(bot: RunningBot) -> None:
+    options = {"company": "Acme", "priorities": "remote work, lern"}
+    data = bot.fake.autocomplete("revq", "ask", options, focused="priorities", guild_id=GUILD_ID)
+    callback = await bot.interact(data)
+    assert callback["type"] == 8
+    choices = [c["value"] for c in callback["data"]["choices"]]
+    assert choices[0].startswith("remote work, ") and "Train" in choices[0]
+
+
+async def test_ask_with_unreadable_priorities_says_so_and_saves_nothing(bot: RunningBot) -> None:
+    data = bot.fake.slash_command("revq", "ask", ask_options(priorities="qwerty zxcvb"), guild_id=GUILD_ID)
+    callback = await bot.interact(data)
+    assert callback["type"] == 4 and callback["data"]["flags"] == EPHEMERAL
+    assert "**What matters to you:**" in callback["data"]["content"]
+    assert custom_ids(callback["data"]) == [f"revq:b:{USER_ID}:form"]
+    assert await bot.service.store.get(conversation_key(USER_ID), time.time()) is None
+
+
+async def test_forget_erases_the_person(bot: RunningBot) -> None:
+    await list_in_dm(bot)
+    assert await bot.service.store.get(conversation_key(USER_ID), time.time()) is not None
+    data = bot.fake.slash_command("revq", "forget", {}, guild_id=GUILD_ID)
+    await bot.interact(data, followups=1)
+    (answer,) = bot.followups(data)
+    assert "erased" in answer["content"] and answer["flags"] == EPHEMERAL
+    assert await bot.service.store.get(conversation_key(USER_ID), time.time()) is None
+
+
+class BrokenStore(SQLiteStore):
+    """A store whose disk has gone away."""
+
+    async def get(self, *args: Any, **kwargs: Any) -> Any:
+        raise OSError("disk I/O error")
+
+
+async def test_a_failing_turn_is_logged_without_text_and_answered_with_an_apology(
+    fake: FakeDiscord, ctx: EngineContext, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = await BrokenStore.open(str(tmp_path / "broken.db"))
+    try:
+        async with running_revq(fake, ctx, broken) as bot:
+            secret = "remote work, I am caring for my twins"
+            data = fake.slash_command("revq", "ask", ask_options(priorities=secret), guild_id=GUILD_ID)
+            with caplog.at_level(logging.INFO):
+                await bot.interact(data, followups=1)
+            (answer,) = bot.followups(data)
+    finally:
+        await broken.close()
+    assert "Sorry, something went wrong" in answer["content"] and answer["flags"] == EPHEMERAL
+    assert "turn failed" in caplog.text and secret not in caplog.text and FakeDiscord.TOKEN not in caplog.text
+
+
+async def test_sync_registers_one_global_command_for_servers_users_and_dms(
+    fake: FakeDiscord, ctx: EngineContext
+) -> None:
+    with fake.point_discord_here():
+        names = await sync_commands(settings_for(fake), ctx)
+        assert names == ["revq"]
+        (put,) = fake.calls("PUT", rf"/applications/{APP_ID}/commands")
+        (command,) = put.json
+        assert command["integration_types"] == [0, 1] and command["contexts"] == [0, 1, 2]
+        assert {o["name"] for o in command["options"]} == {"start", "ask", "more", "export", "help", "forget"}
+        await sync_commands(settings_for(fake), ctx, GUILD_ID)
+        assert fake.calls("PUT", rf"/applications/{APP_ID}/guilds/{GUILD_ID}/commands")
+
+
+async def test_a_rejected_token_stops_start_up_with_one_line(fake: FakeDiscord, ctx: EngineContext) -> None:
+    with fake.point_discord_here(), pytest.raises(StartupError) as stopped:
+        async with running_revq(fake, ctx, await SQLiteStore.open(":memory:"), discord_token="wrong"):
+            pass
+    assert stopped.value.exit_code == 2 and "DISCORD_TOKEN" in str(stopped.value) and "wrong" not in str(stopped.value)
+
+
+async def test_shards_run_only_the_ones_given(fake: FakeDiscord, ctx: EngineContext, store: SessionStore) -> None:
+    async with running_revq(fake, ctx, store, discord_shard_count=2, discord_shard_ids=(1,)) as bot:
+        assert [identify["shard"] for identify in fake.identifies] == [[1, 2]]
+        data = fake.slash_command("revq", "help", {}, guild_id=GUILD_ID)
+        assert await fake.dispatch("INTERACTION_CREATE", data, shard=1) == [1]
+        await fake.wait_for_call("POST", FOLLOWUP)
+        assert bot.followups(data)

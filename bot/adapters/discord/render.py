@@ -484,7 +484,9 @@ def messages(replies: Sequence[Reply], *, owner: int, can_type: bool) -> list[Di
 def is_whole_list(message: discord.Message | None) -> bool:
     """Whether a message holds a whole question list, from its title to its buttons, so that a
     changed list can take its place."""
-    if message is None or not message.content.startswith(_LIST_HEADING) or not message.embeds:
+    if message is None or not message.embeds:
+        return False
+    if not any(line.startswith(_LIST_HEADING) for line in message.content.split("\n")):
         return False
     ids = [getattr(child, "custom_id", "") for row in message.components for child in getattr(row, "children", ())]
     return any(str(custom_id).startswith(SELECT) and str(custom_id).endswith(":swap") for custom_id in ids)
