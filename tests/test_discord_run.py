@@ -104,11 +104,12 @@ async def test_the_form_refuses_a_bad_field_keeps_what_was_typed_then_gives_the_
 
     # A form opened before an upgrade that retired a topic: the only way a menu can hold a bad value.
     typed = {"company": "Acme", "role": "Staff Nurse", "stage": ["team"], "priorities": ["a-retired-topic"]}
-    refused = await bot.interact(fake.modal_submit("revq:form", fake.modal_values(typed), guild_id=GUILD_ID))
-    assert refused["type"] == 4 and refused["data"]["flags"] == EPHEMERAL
-    assert "**What matters to you:**" in refused["data"]["content"]
+    submitted = fake.modal_submit("revq:form", fake.modal_values(typed), guild_id=GUILD_ID)
+    assert (await bot.interact(submitted, followups=1))["type"] == 5
+    (refused,) = bot.followups(submitted)
+    assert refused["flags"] == EPHEMERAL and "**What matters to you:**" in refused["content"]
     fix = f"revq:b:{USER_ID}:form"
-    assert custom_ids(refused["data"]) == [fix]
+    assert custom_ids(refused) == [fix]
     assert await bot.service.store.get(conversation_key(USER_ID), time.time()) is None  # nothing saved
 
     reopened = await bot.interact(fake.button_click(fix, fake.message_with_component(fix), guild_id=GUILD_ID))
@@ -262,10 +263,10 @@ async def test_priorities_are_suggested_while_typing(bot: RunningBot) -> None:
 
 async def test_ask_with_unreadable_priorities_says_so_and_saves_nothing(bot: RunningBot) -> None:
     data = bot.fake.slash_command("revq", "ask", ask_options(priorities="qwerty zxcvb"), guild_id=GUILD_ID)
-    callback = await bot.interact(data)
-    assert callback["type"] == 4 and callback["data"]["flags"] == EPHEMERAL
-    assert "**What matters to you:**" in callback["data"]["content"]
-    assert custom_ids(callback["data"]) == [f"revq:b:{USER_ID}:form"]
+    await bot.interact(data, followups=1)
+    (refused,) = bot.followups(data)
+    assert refused["flags"] == EPHEMERAL and "**What matters to you:**" in refused["content"]
+    assert custom_ids(refused) == [f"revq:b:{USER_ID}:form"]
     assert await bot.service.store.get(conversation_key(USER_ID), time.time()) is None
 
 

@@ -22,7 +22,7 @@ from discord import app_commands
 
 from bot.adapters.discord import inbound, render
 from bot.engine.dialogue import check_form
-from bot.engine.events import Command, Inbound, Text
+from bot.engine.events import Command, Form, Inbound, Text
 from bot.engine.replies import QuestionSet, Reply
 from bot.runner import SORRY_BROKEN, ConversationRunner, Turn
 from bot.store.base import ConversationKey
@@ -165,15 +165,31 @@ class DiscordFrontEnd:
             self.drafts.drop(user)
         return turn
 
-    async def run_interaction(self, interaction: discord.Interaction[Any], event: Inbound) -> None:
-        """Defer at once (Discord waits three seconds at most), then run the turn and follow up."""
-        private = not typing_reaches_revq(interaction)
+    async def defer(self, interaction: discord.Interaction[Any]) -> None:
+        """Answer at once, before any work: Discord waits three seconds at most."""
         if interaction.type is discord.InteractionType.component:
             await interaction.response.defer()  # nothing shown: the answer follows, or the list changes
         else:
-            await interaction.response.defer(ephemeral=private, thinking=True)
+            await interaction.response.defer(ephemeral=not typing_reaches_revq(interaction), thinking=True)
+
+    async def run_interaction(self, interaction: discord.Interaction[Any], event: Inbound) -> None:
+        """Defer if not done yet, then run the turn and follow up."""
+        if not interaction.response.is_done():
+            await self.defer(interaction)
+        private = not typing_reaches_revq(interaction)
         destination = InteractionReplies(interaction, ephemeral=private)
         await self.run(interaction.user.id, event, destination, can_type=not private)
+
+    async def form(self, interaction: discord.Interaction[Any], form: Form, draft: inbound.Draft) -> None:
+        """A filled form (the modal, or /revq ask): refused fields are named, with a button to
+        fix them in the form, and nothing is saved; a good form runs as a turn."""
+        await self.defer(interaction)
+        errors = check_form(form, self.runner.ctx)
+        if errors is None:
+            await self.run_interaction(interaction, form)
+            return
+        self.drafts.keep(interaction.user.id, draft)
+        await self.answer_now(interaction, [errors])
 
     # --- the handlers ----------------------------------------------------------------------
 
@@ -185,12 +201,7 @@ class DiscordFrontEnd:
 
     async def ask(self, interaction: discord.Interaction[Any], options: dict[str, str | None]) -> None:
         form, draft = inbound.form_from_options(options, self.clock())
-        errors = check_form(form, self.runner.ctx)
-        if errors is not None:  # answered at once, nothing saved; the button reopens it as a form
-            self.drafts.keep(interaction.user.id, draft)
-            await self.answer_now(interaction, [errors])
-            return
-        await self.run_interaction(interaction, form)
+        await self.form(interaction, form, draft)
 
     async def command(self, interaction: discord.Interaction[Any], name: str) -> None:
         await self.run_interaction(interaction, Command(name, self.clock()))
@@ -199,13 +210,7 @@ class DiscordFrontEnd:
         data: Any = interaction.data or {}
         custom_id = str(data.get("custom_id", ""))
         if custom_id == render.FORM_MODAL:
-            form, draft = inbound.form_from_modal(data, self.clock())
-            errors = check_form(form, self.runner.ctx)
-            if errors is not None:
-                self.drafts.keep(interaction.user.id, draft)
-                await self.answer_now(interaction, [errors])
-                return
-            await self.run_interaction(interaction, form)
+            await self.form(interaction, *inbound.form_from_modal(data, self.clock()))
         elif custom_id.startswith(render.TYPED_MODAL):
             await self.run_interaction(interaction, Text(inbound.typed_answer(data), self.clock()))
 
