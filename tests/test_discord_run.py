@@ -165,9 +165,12 @@ async def test_a_whole_conversation_in_a_direct_message(bot: RunningBot, ctx: En
     (stage,) = await say("Staff Nurse")
     menu = f"revq:s:{USER_ID}:pick:stage"
     assert menu in custom_ids(stage)
-    picked = fake.select_submit(menu, ["team"], fake.message_with_component(menu))
-    assert (await bot.interact(picked, followups=1))["type"] == 6  # the menu's message stays as it is
+    asked = fake.message_with_component(menu)
+    picked = fake.select_submit(menu, ["team"], asked)
+    assert (await bot.interact(picked, followups=1))["type"] == 6
     (after_stage,) = bot.followups(picked)
+    answered = fake.message(asked["id"])  # the question now shows the answer, and can't be answered twice
+    assert custom_ids(answered) == [] and answered["content"].endswith("\n-# ✓ Future teammates")
     assert "What kind of employer" in after_stage["content"] and not after_stage.get("flags")
     await say("skip")
     (notes,) = await say("remote work and a learning budget")

@@ -13,7 +13,7 @@ import logging
 import time
 import traceback
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -22,7 +22,7 @@ from discord import app_commands
 
 from bot.adapters.discord import inbound, render
 from bot.engine.dialogue import check_form
-from bot.engine.events import Command, Form, Inbound, Text
+from bot.engine.events import Command, Form, Inbound, Pick, Text
 from bot.engine.replies import QuestionSet, Reply
 from bot.runner import SORRY_BROKEN, ConversationRunner, Turn
 from bot.store.base import ConversationKey
@@ -142,6 +142,14 @@ def _log_failure(kind: str, user: int | None, exc: BaseException) -> None:
     log.error("discord %s failed for %s: %s\n%s", kind, who, _describe(exc), where)
 
 
+async def _best_effort(kind: str, user: int, work: Awaitable[Any]) -> None:
+    """A courtesy (tidying a message) whose failure must not stop the turn."""
+    try:
+        await work
+    except Exception as exc:
+        _log_failure(kind, user, exc)
+
+
 @dataclass
 class DiscordFrontEnd:
     """Everything the handlers share: the runner, the drafts of refused forms, and the clock."""
@@ -226,9 +234,14 @@ class DiscordFrontEnd:
             await interaction.response.send_modal(render.typed_modal(slot.prompt if slot else "", click.name))
             return
         event = inbound.event_from_click(click, self.clock())
+        await self.defer(interaction)
         if event is None:
-            await interaction.response.defer()
             return
+        if isinstance(event, Pick) or (isinstance(event, Command) and event.name == "skip"):
+            done = render.answered(interaction.message, click)
+            if done is not None:
+                await _best_effort("answered question", interaction.user.id,
+                                   interaction.edit_original_response(**done.edit_kwargs()))  # fmt: skip
         await self.run_interaction(interaction, event)
 
     async def direct_message(self, message: discord.Message) -> None:

@@ -139,6 +139,7 @@ class Click:
     name: str = ""  # the command, or the slot
     arg: str = ""  # the command's argument, or the picked value of a button
     values: tuple[str, ...] = ()  # what was chosen in a menu
+    custom_id: str = ""
 
 
 @runtime_checkable
@@ -148,10 +149,10 @@ class ClickHandler(Protocol):
     async def revq_click(self, interaction: discord.Interaction[Any], click: Click) -> None: ...
 
 
-def read_action(owner: str, action: str, values: Sequence[str] = ()) -> Click:
+def read_action(owner: str, action: str, values: Sequence[str] = (), custom_id: str = "") -> Click:
     head, _, rest = action.partition(":")
     name, _, arg = rest.partition(":")
-    return Click(int(owner), head, name, arg, tuple(values))
+    return Click(int(owner), head, name, arg, tuple(values), custom_id)
 
 
 class ActionButton(
@@ -170,7 +171,8 @@ class ActionButton(
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         match = self.template.fullmatch(self.custom_id)
         if match is not None and isinstance(interaction.client, ClickHandler):
-            await interaction.client.revq_click(interaction, read_action(match["owner"], match["action"]))
+            click = read_action(match["owner"], match["action"], custom_id=self.custom_id)
+            await interaction.client.revq_click(interaction, click)
 
 
 class ActionSelect(
@@ -189,7 +191,7 @@ class ActionSelect(
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         match = self.template.fullmatch(self.custom_id)
         if match is not None and isinstance(interaction.client, ClickHandler):
-            click = read_action(match["owner"], match["action"], self.item.values)
+            click = read_action(match["owner"], match["action"], self.item.values, self.custom_id)
             await interaction.client.revq_click(interaction, click)
 
 
@@ -490,6 +492,27 @@ def is_whole_list(message: discord.Message | None) -> bool:
         return False
     ids = [getattr(child, "custom_id", "") for row in message.components for child in getattr(row, "children", ())]
     return any(str(custom_id).startswith(SELECT) and str(custom_id).endswith(":swap") for custom_id in ids)
+
+
+def answered(message: discord.Message | None, click: Click) -> DiscordMessage | None:
+    """A question after its button or menu was used: the same text, no buttons, and what was
+    chosen underneath, so an old question can't be answered twice and the chat reads as it went.
+    None for a message that is not such a question (a list keeps its buttons)."""
+    if message is None or is_whole_list(message):
+        return None
+    chosen: list[str] = []
+    for row in message.components:
+        for child in getattr(row, "children", ()):
+            if getattr(child, "custom_id", None) != click.custom_id:
+                continue
+            if isinstance(child, discord.Button) and child.label:
+                chosen.append(child.label)
+            elif isinstance(child, discord.SelectMenu):
+                chosen += [option.label for option in child.options if option.value in click.values]
+    if not chosen:
+        return None
+    line = "\n-# ✓ " + escape(", ".join(chosen))
+    return DiscordMessage(_fit(message.content, MAX_CONTENT - min(len(line), 300)) + _fit(line, 300))
 
 
 def not_yours() -> DiscordMessage:
