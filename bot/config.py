@@ -84,7 +84,7 @@ def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ..
     if not raw:
         return default
     if not raw.startswith(schemes):
-        raise ConfigError(f"{name} must be a {' or '.join(schemes)} URL, not {raw!r}")
+        raise ConfigError(f"{name} must be a URL starting with {' or '.join(schemes)}, not {raw!r}")
     return raw  # passed on as it is: the client appends paths to it
 
 
