@@ -40,6 +40,7 @@ class Turn:
 
     replies: tuple[Reply, ...]
     erased: bool = False  # the person's data was deleted ("forget")
+    accepted: tuple[str, ...] = ()  # questions (slots) answered or skipped by this turn
 
 
 class ConversationLocks:
@@ -109,7 +110,7 @@ class ConversationRunner:
                 log.info("erased %d records at a person's request", removed)
                 return Turn(result.replies, erased=True)
             if not result.changed:
-                return Turn(prefix + result.replies)
+                return Turn(prefix + result.replies, accepted=result.accepted)
             try:
                 await self.store.put(
                     key,
@@ -121,7 +122,7 @@ class ConversationRunner:
                 log.info("conflicting write for %s, attempt %d of %d", key.log_id, attempt, SAVE_ATTEMPTS)
                 await asyncio.sleep(RETRY_BASE_DELAY * 2 ** min(attempt, 6) * random.uniform(0.5, 1.5))
                 continue
-            return Turn(prefix + result.replies)
+            return Turn(prefix + result.replies, accepted=result.accepted)
         raise RuntimeError(f"could not save {key.log_id} after {SAVE_ATTEMPTS} attempts")
 
     async def peek(self, key: ConversationKey, now: float) -> Session | None:

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.adapters.discord import inbound, render
+from bot.adapters.discord.app import Drafts
 from bot.engine.dialogue import EngineContext, step
 from bot.engine.events import Form
 from bot.engine.replies import (
@@ -210,7 +211,9 @@ def test_asks_become_buttons_menus_and_a_typing_field_where_typing_is_not_read()
     (multi,) = items(ask(choices=many, multi=True, free_text=False), True)
     assert multi["max_values"] == 5
     typed = items(ask(can_skip=True), can_type=False)
-    assert [i["custom_id"] for i in typed] == [f"revq:b:{OWNER}:type:stage", f"revq:b:{OWNER}:cmd:skip"]
+    assert [i["custom_id"] for i in typed] == [f"revq:b:{OWNER}:type:stage", f"revq:b:{OWNER}:cmd:skip:stage"]
+    later = items(ask(step=3), can_type=True)
+    assert [i["custom_id"] for i in later] == [f"revq:b:{OWNER}:cmd:back"]
     assert items(ask(), can_type=True) == []
 
 
@@ -262,3 +265,16 @@ def test_priority_suggestions_complete_the_last_part_typed(ctx: EngineContext) -
     assert len(inbound.priority_suggestions("", topics, ctx.matcher)) == min(25, len(topics))
     assert "qqqq" in inbound.priority_suggestions("qqqq", topics, ctx.matcher)
     assert all(len(s) <= 100 for s in inbound.priority_suggestions("x" * 99 + ", ", topics, ctx.matcher))
+
+
+def test_drafts_of_refused_forms_expire_and_are_pruned() -> None:
+    now = [1000.0]
+    drafts = Drafts(clock=lambda: now[0])
+    drafts.keep(1, {"company": ["Acme"]})
+    assert drafts.peek(1) == {"company": ["Acme"]} and drafts.peek(1) == {"company": ["Acme"]}  # not used up
+    now[0] += 16 * 60
+    assert drafts.peek(1) == {}
+    drafts.keep(2, {"company": ["Globex"]})
+    assert len(drafts) == 1  # the expired one went when another was kept
+    drafts.drop(2)
+    assert drafts.peek(2) == {} and len(drafts) == 0

@@ -139,12 +139,17 @@ async def test_no_topic_picked_in_the_form_means_revq_asks_for_them_in_the_perso
 
     opened = await bot.interact(fake.button_click(own_words, fake.message_with_component(own_words), guild_id=GUILD_ID))
     assert opened["type"] == 9
+    asked_id = fake.message_with_component(own_words)["id"]
     answer = fake.modal_submit(
-        opened["data"]["custom_id"], fake.modal_values({"answer": "wfh and a mentor"}), guild_id=GUILD_ID
-    )
+        opened["data"]["custom_id"], fake.modal_values({"answer": "wfh and a mentor"}), guild_id=GUILD_ID,
+        message=fake.message(asked_id),
+    )  # fmt: skip
     await bot.interact(answer, followups=1)
     (listed,) = bot.followups(answer)
     assert "### Questions to ask Acme" in listed["content"] and listed["flags"] == EPHEMERAL
+    await fake.wait_for_call("PATCH", rf"/webhooks/\d+/{answer['token']}/messages/@original")
+    asked = fake.message(asked_id)  # the question shows the answer and has no buttons left
+    assert not components_of(asked) and asked["content"].endswith("\n-# ✓ wfh and a mentor")
     stored = await bot.service.store.get(conversation_key(USER_ID), time.time())
     assert stored is not None and '"remote"' in stored.data and '"mentorship"' in stored.data
 
@@ -160,7 +165,8 @@ async def test_a_whole_conversation_in_a_direct_message(bot: RunningBot, ctx: En
 
     (hello,) = await say("hi")
     assert "Which company" in hello["content"] and not hello.get("flags")
-    assert custom_ids(hello) == [f"revq:b:{USER_ID}:cmd:skip"]  # typing is read here: no text box needed
+    old_skip = f"revq:b:{USER_ID}:cmd:skip:company"
+    assert custom_ids(hello) == [old_skip]  # typing is read here: no text box needed
     await say("Acme")
     (stage,) = await say("Staff Nurse")
     menu = f"revq:s:{USER_ID}:pick:stage"
@@ -169,10 +175,16 @@ async def test_a_whole_conversation_in_a_direct_message(bot: RunningBot, ctx: En
     picked = fake.select_submit(menu, ["team"], asked)
     assert (await bot.interact(picked, followups=1))["type"] == 6
     (after_stage,) = bot.followups(picked)
+    await fake.wait_for_call("PATCH", rf"/webhooks/\d+/{picked['token']}/messages/@original")
     answered = fake.message(asked["id"])  # the question now shows the answer, and can't be answered twice
     assert custom_ids(answered) == [] and answered["content"].endswith("\n-# ✓ Future teammates")
     assert "What kind of employer" in after_stage["content"] and not after_stage.get("flags")
     await say("skip")
+    # The company question's Skip, clicked now, must not skip the question that is open.
+    stale = fake.button_click(old_skip, fake.message_with_component(old_skip))
+    await bot.interact(stale, followups=1)
+    (notice,) = bot.followups(stale)
+    assert "earlier step" in notice["content"] and "What matters most" in notice["content"]
     (notes,) = await say("remote work and a learning budget")
     assert "already know" in notes["content"]
     (listed,) = await say("They opened a new ward")
@@ -335,3 +347,36 @@ async def test_shards_run_only_the_ones_given(fake: FakeDiscord, ctx: EngineCont
         assert await fake.dispatch("INTERACTION_CREATE", data, shard=1) == [1]
         await fake.wait_for_call("POST", FOLLOWUP)
         assert bot.followups(data)
+
+
+async def test_a_refused_ask_keeps_its_answers_for_the_form_even_after_the_form_is_closed(bot: RunningBot) -> None:
+    fake = bot.fake
+    options = ask_options(priorities="qwerty zxcvb") | {"notes": "They opened a new ward"}
+    data = fake.slash_command("revq", "ask", options, guild_id=GUILD_ID)
+    await bot.interact(data, followups=1)
+    fix = f"revq:b:{USER_ID}:form"
+    for _ in range(2):  # opened, closed without sending, opened again: still filled in
+        opened = await bot.interact(fake.button_click(fix, fake.message_with_component(fix), guild_id=GUILD_ID))
+        kept = {c["component"]["custom_id"]: c["component"] for c in opened["data"]["components"]}
+        assert kept["company"]["value"] == "Acme" and kept["role"]["value"] == "Staff Nurse"
+        assert [o["value"] for o in kept["stage"]["options"] if o.get("default")] == ["hiring_manager"]
+    message = fake.message_with_component(fix)
+    typed = {"company": "Acme", "role": "Staff Nurse", "stage": ["hiring_manager"], "priorities": ["learning"]}
+    submit = fake.modal_submit("revq:form", fake.modal_values(typed), guild_id=GUILD_ID, message=message)
+    assert (await bot.interact(submit, followups=1))["type"] == 6  # from a button: that message is tidied
+    stored = await bot.service.store.get(conversation_key(USER_ID), time.time())
+    assert stored is not None and "They opened a new ward" in stored.data  # the notes the form had no room for
+    await fake.wait_for_call("PATCH", rf"/webhooks/\d+/{submit['token']}/messages/@original")
+    assert custom_ids(fake.message(message["id"])) == []
+    assert len(bot.service.front.drafts) == 0
+
+
+async def test_start_over_in_a_server_opens_the_form_and_changes_nothing_until_it_is_sent(bot: RunningBot) -> None:
+    fake = bot.fake
+    data = fake.slash_command("revq", "ask", ask_options(), guild_id=GUILD_ID)
+    await bot.interact(data, followups=1)
+    before = await bot.service.store.get(conversation_key(USER_ID), time.time())
+    restart = f"revq:b:{USER_ID}:cmd:restart"
+    opened = await bot.interact(fake.button_click(restart, fake.message_with_component(restart), guild_id=GUILD_ID))
+    assert opened["type"] == 9 and opened["data"]["custom_id"] == "revq:form"
+    assert await bot.service.store.get(conversation_key(USER_ID), time.time()) == before

@@ -453,3 +453,19 @@ def test_top_priority_shows_among_the_first_two(ctx: EngineContext) -> None:
     chat = Conversation(ctx)
     result = chat.complete(role="Data Engineer", stage="2", priorities="remote work")
     assert "remote" in result.cards[0].topics or "remote" in result.cards[1].topics
+
+
+def test_a_skip_or_a_text_box_for_an_earlier_question_changes_nothing_else(chat: Conversation) -> None:
+    chat.start()
+    chat.say("Acme")
+    assert chat.last is not None and chat.last.accepted == ("company",)
+    replies = chat.command("skip", "company")  # the company question's Skip, clicked late
+    assert "earlier step" in said(replies) and asks(replies)[-1].slot == "role"
+    assert chat.session is not None and chat.session.company == "Acme" and "role" not in chat.session.answered
+    replies = chat.send(Text("Globex", chat.now(), slot="company"))  # its text box, sent late
+    assert "earlier step" in said(replies) and chat.session.company == "Acme"
+    assert chat.last.accepted == ()
+    chat.send(Text("Staff Nurse", chat.now(), slot="role"))
+    assert chat.session.role == "Staff Nurse" and chat.last.accepted == ("role",)
+    chat.command("skip", "stage")
+    assert chat.session.stage is None and chat.last.accepted == ("stage",)

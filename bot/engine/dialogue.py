@@ -78,6 +78,7 @@ class StepResult:
     replies: tuple[Reply, ...]
     erase_user: bool = False  # the person said "forget": delete everything stored about them
     changed: bool = True  # False: nothing to save (a form with errors leaves the session as it was)
+    accepted: tuple[str, ...] = ()  # slots answered or skipped in this step, in order
 
 
 @dataclass
@@ -89,6 +90,7 @@ class _Turn:
     replies: list[Reply] = field(default_factory=list)
     erase_user: bool = False
     changed: bool = True
+    accepted: list[str] = field(default_factory=list)
 
     def say(self, text: str, tone: str = "info") -> None:
         self.replies.append(Say(text, tone))  # type: ignore[arg-type]
@@ -101,13 +103,14 @@ def step(session: Session | None, event: Inbound, ctx: EngineContext) -> StepRes
     elif isinstance(event, Pick):
         _pick(turn, event)
     elif isinstance(event, Text):
-        _text(turn, event.text)
+        if not event.slot or not _earlier_step(turn, event.slot):
+            _text(turn, event.text)
     elif isinstance(event, Form):
         _form(turn, event)
     if not turn.changed:
         return StepResult(turn.session, tuple(turn.replies), changed=False)
     stamped = replace(turn.session, updated_at=event.at, expires_at=event.at + ctx.session_ttl)
-    return StepResult(stamped, tuple(turn.replies), turn.erase_user)
+    return StepResult(stamped, tuple(turn.replies), turn.erase_user, accepted=tuple(turn.accepted))
 
 
 def current_list(session: Session | None, ctx: EngineContext) -> QuestionSet | None:
@@ -216,16 +219,26 @@ def _answer(turn: _Turn, text: str) -> None:
             _accept(turn, slot, intake.parse_answer(slot, text, turn.ctx.matcher))
 
 
-def _pick(turn: _Turn, event: Pick) -> None:
+def _earlier_step(turn: _Turn, slot_name: str) -> bool:
+    """True, with a word and the question that is open now, when a button or text box for
+    `slot_name` is used after the conversation moved past it."""
     session = turn.session
     slot = intake.next_slot(turn.ctx.slots, session) if session.status == "intake" else None
-    if not session.started or slot is None or slot.name != event.slot:
-        turn.say("That button belongs to an earlier step.", "notice")
-        if not session.started or session.status == "paused":
-            _start(turn)
-        else:
-            _prompt_again(turn)
+    if session.started and slot is not None and slot.name == slot_name:
+        return False
+    turn.say("That button belongs to an earlier step.", "notice")
+    if not session.started or session.status == "paused":
+        _start(turn)
+    else:
+        _prompt_again(turn)
+    return True
+
+
+def _pick(turn: _Turn, event: Pick) -> None:
+    if _earlier_step(turn, event.slot):
         return
+    slot = intake.next_slot(turn.ctx.slots, turn.session)
+    assert slot is not None  # _earlier_step saw it open
     _accept(turn, slot, intake.parse_pick(slot, event.values))
 
 
@@ -237,6 +250,7 @@ def _accept(turn: _Turn, slot: Slot, parsed: Parsed) -> None:
     if parsed.notice:
         turn.say(parsed.notice, "notice")
     turn.session = turn.session.with_answer(slot.name, parsed.value)
+    turn.accepted.append(slot.name)
     if slot.name == "priorities":
         turn.say(f"I'll focus on: {_topic_labels(turn.ctx.bank, turn.session.priorities)}. (Say back to change that.)")
     _advance(turn)
@@ -300,7 +314,7 @@ def _command(turn: _Turn, name: str, arg: str) -> None:
         "start": lambda: _start(turn, opening=arg == OPENING),
         "help": lambda: _help(turn),
         "back": lambda: _back(turn),
-        "skip": lambda: _skip(turn),
+        "skip": lambda: _skip(turn, arg),
         "restart": lambda: _restart(turn),
         "cancel": lambda: _cancel(turn),
         "more": lambda: _more(turn),
@@ -382,7 +396,9 @@ def _back(turn: _Turn) -> None:
     _advance(turn)
 
 
-def _skip(turn: _Turn) -> None:
+def _skip(turn: _Turn, slot_name: str = "") -> None:
+    if slot_name and _earlier_step(turn, slot_name):
+        return
     slot = intake.next_slot(turn.ctx.slots, turn.session)
     if turn.session.status != "intake" or not turn.session.started or slot is None:
         turn.say("There's nothing to skip right now.", "notice")
@@ -397,6 +413,7 @@ def _skip(turn: _Turn) -> None:
         if slot.skip_note:
             turn.say(slot.skip_note)
         turn.session = turn.session.with_answer(slot.name, None)
+        turn.accepted.append(slot.name)
         _advance(turn)
 
 

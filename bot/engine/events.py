@@ -8,10 +8,14 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Text:
-    """Something the person typed. Commands such as "help" or "swap 2" are recognised by the engine."""
+    """Something the person typed. Commands such as "help" or "swap 2" are recognised by the engine.
+
+    `slot` is set when the text was typed into a field for one question (a text box opened by a
+    button): it answers that question only, and is refused once the conversation has moved on."""
 
     text: str
     at: float
+    slot: str = ""
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,8 @@ class Pick:
 
 @dataclass(frozen=True)
 class Command:
-    """A command sent as an action (a button), or "start" when a front end opens a conversation."""
+    """A command sent as an action (a button), or "start" when a front end opens a conversation.
+    A Skip button names its question in `arg`, so an old one never skips a later question."""
 
     name: str
     at: float

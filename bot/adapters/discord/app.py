@@ -13,7 +13,7 @@ import logging
 import time
 import traceback
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -54,17 +54,24 @@ class Drafts:
     _kept: OrderedDict[int, tuple[float, inbound.Draft]] = field(default_factory=OrderedDict)
 
     def keep(self, user: int, draft: inbound.Draft) -> None:
-        self._kept[user] = (self.clock() + DRAFT_SECONDS, draft)
+        now = self.clock()
+        while self._kept and next(iter(self._kept.values()))[0] <= now:  # the oldest first: drop what expired
+            self._kept.popitem(last=False)
+        self._kept[user] = (now + DRAFT_SECONDS, draft)
         self._kept.move_to_end(user)
         while len(self._kept) > _DRAFTS_KEPT:
             self._kept.popitem(last=False)
 
-    def take(self, user: int) -> inbound.Draft:
-        expires, draft = self._kept.pop(user, (0.0, {}))
-        return draft if expires > self.clock() else {}
+    def peek(self, user: int) -> inbound.Draft:
+        """A copy of the person's draft, or an empty one; the draft stays until dropped or expired."""
+        expires, draft = self._kept.get(user, (0.0, {}))
+        return {name: list(values) for name, values in draft.items()} if expires > self.clock() else {}
 
     def drop(self, user: int) -> None:
         self._kept.pop(user, None)
+
+    def __len__(self) -> int:
+        return len(self._kept)
 
 
 class Destination(Protocol):
@@ -142,14 +149,6 @@ def _log_failure(kind: str, user: int | None, exc: BaseException) -> None:
     log.error("discord %s failed for %s: %s\n%s", kind, who, _describe(exc), where)
 
 
-async def _best_effort(kind: str, user: int, work: Awaitable[Any]) -> None:
-    """A courtesy (tidying a message) whose failure must not stop the turn."""
-    try:
-        await work
-    except Exception as exc:
-        _log_failure(kind, user, exc)
-
-
 @dataclass
 class DiscordFrontEnd:
     """Everything the handlers share: the runner, the drafts of refused forms, and the clock."""
@@ -175,34 +174,49 @@ class DiscordFrontEnd:
 
     async def defer(self, interaction: discord.Interaction[Any]) -> None:
         """Answer at once, before any work: Discord waits three seconds at most."""
-        if interaction.type is discord.InteractionType.component:
-            await interaction.response.defer()  # nothing shown: the answer follows, or the list changes
+        if interaction.type is discord.InteractionType.component or interaction.message is not None:
+            # A button, or a text box opened by one: nothing shown yet; the answer follows, or the
+            # message with the button changes.
+            await interaction.response.defer()
         else:
             await interaction.response.defer(ephemeral=not typing_reaches_revq(interaction), thinking=True)
 
-    async def run_interaction(self, interaction: discord.Interaction[Any], event: Inbound) -> None:
+    async def run_interaction(self, interaction: discord.Interaction[Any], event: Inbound) -> Turn:
         """Defer if not done yet, then run the turn and follow up."""
         if not interaction.response.is_done():
             await self.defer(interaction)
         private = not typing_reaches_revq(interaction)
         destination = InteractionReplies(interaction, ephemeral=private)
-        await self.run(interaction.user.id, event, destination, can_type=not private)
+        return await self.run(interaction.user.id, event, destination, can_type=not private)
 
     async def form(self, interaction: discord.Interaction[Any], form: Form, draft: inbound.Draft) -> None:
         """A filled form (the modal, or /revq ask): refused fields are named, with a button to
         fix them in the form, and nothing is saved; a good form runs as a turn."""
         await self.defer(interaction)
         errors = check_form(form, self.runner.ctx)
-        if errors is None:
-            await self.run_interaction(interaction, form)
+        if errors is not None:
+            self.drafts.keep(interaction.user.id, draft)
+            await self.answer_now(interaction, [errors])
             return
-        self.drafts.keep(interaction.user.id, draft)
-        await self.answer_now(interaction, [errors])
+        turn = await self.run_interaction(interaction, form)
+        if turn.replies != (SORRY_BROKEN,):
+            self.drafts.drop(interaction.user.id)
+            await self.tidy(interaction)  # the refusal's "Fix my answers" has done its work
+
+    async def tidy(self, interaction: discord.Interaction[Any], answer: str = "") -> None:
+        """Take the buttons off the message whose button led here, once its question is answered."""
+        done = render.answered(interaction.message, answer)
+        if done is None or interaction.response.type is not discord.InteractionResponseType.deferred_message_update:
+            return
+        try:
+            await interaction.edit_original_response(**done.edit_kwargs())
+        except discord.HTTPException as exc:  # deleted meanwhile: nothing to tidy
+            log.info("could not tidy an answered question: %s", _describe(exc))
 
     # --- the handlers ----------------------------------------------------------------------
 
     async def open_form(self, interaction: discord.Interaction[Any], company: str | None = None) -> None:
-        draft = self.drafts.take(interaction.user.id)
+        draft = self.drafts.peek(interaction.user.id)  # kept until a form is accepted: closing it loses nothing
         if company:
             draft["company"] = [company]
         await interaction.response.send_modal(render.form_modal(self.slots, draft))
@@ -218,15 +232,25 @@ class DiscordFrontEnd:
         data: Any = interaction.data or {}
         custom_id = str(data.get("custom_id", ""))
         if custom_id == render.FORM_MODAL:
-            await self.form(interaction, *inbound.form_from_modal(data, self.clock()))
+            kept = self.drafts.peek(interaction.user.id)  # what /revq ask had that the form has no field for
+            form, draft = inbound.form_from_modal(data, self.clock(), notes=(kept.get("notes") or [""])[0])
+            await self.form(interaction, form, draft)
         elif custom_id.startswith(render.TYPED_MODAL):
-            await self.run_interaction(interaction, Text(inbound.typed_answer(data), self.clock()))
+            slot = custom_id.removeprefix(render.TYPED_MODAL)
+            answer = inbound.typed_answer(data)
+            await self.defer(interaction)
+            turn = await self.run_interaction(interaction, Text(answer, self.clock(), slot=slot))
+            if slot in turn.accepted:
+                await self.tidy(interaction, answer)
 
     async def clicked(self, interaction: discord.Interaction[Any], click: render.Click) -> None:
         if click.owner != interaction.user.id:  # a group DM or a shared message: not theirs to change
             await interaction.response.send_message(ephemeral=True, **render.not_yours().send_kwargs())
             return
-        if click.action == "form":
+        if click.action == "form" or (
+            click.action == "cmd" and click.name == "restart" and not typing_reaches_revq(interaction)
+        ):
+            # Where typed answers are not read, starting over is the form again; closing it changes nothing.
             await self.open_form(interaction)
             return
         if click.action == "type":
@@ -237,12 +261,11 @@ class DiscordFrontEnd:
         await self.defer(interaction)
         if event is None:
             return
-        if isinstance(event, Pick) or (isinstance(event, Command) and event.name == "skip"):
-            done = render.answered(interaction.message, click)
-            if done is not None:
-                await _best_effort("answered question", interaction.user.id,
-                                   interaction.edit_original_response(**done.edit_kwargs()))  # fmt: skip
-        await self.run_interaction(interaction, event)
+        turn = await self.run_interaction(interaction, event)
+        slot = event.slot if isinstance(event, Pick) else event.arg if isinstance(event, Command) else ""
+        if slot and slot in turn.accepted:
+            labels = render.chosen_labels(interaction.message, click)
+            await self.tidy(interaction, ", ".join(labels))
 
     async def direct_message(self, message: discord.Message) -> None:
         if message.author.bot or message.guild is not None or not isinstance(message.channel, discord.DMChannel):

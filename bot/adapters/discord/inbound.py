@@ -42,11 +42,16 @@ def modal_values(data: Mapping[str, Any]) -> Draft:
     return found
 
 
-def form_from_modal(data: Mapping[str, Any], at: float) -> tuple[Form, Draft]:
+def form_from_modal(data: Mapping[str, Any], at: float, notes: str = "") -> tuple[Form, Draft]:
     """The intake modal as one Form, and what it held (to fill it again if a field is refused).
-    Priorities not picked are left to the conversation, which asks for them in the person's words."""
+    Priorities not picked are left to the conversation, which asks for them in the person's words.
+    `notes` come from an earlier `/revq ask` whose fields are being fixed: the form has no room for them."""
     draft = {name: modal_values(data).get(field_id, []) for name, field_id in FORM_FIELDS.items()}
-    typed = {name: draft[name][0] for name in ("company", "role") if draft[name] and draft[name][0].strip()}
+    if notes.strip():
+        draft["notes"] = [notes]
+    typed = {
+        name: draft[name][0] for name in ("company", "role", "notes") if draft.get(name) and draft[name][0].strip()
+    }
     picked = {name: tuple(draft[name]) for name in ("stage", "company_type", "priorities") if draft[name]}
     return Form(at, typed=typed, picked=picked, ask_missing=("priorities",)), draft
 

@@ -361,8 +361,10 @@ def _ask_view(ask: Ask, owner: int, can_type: bool) -> discord.ui.View:
     if ask.free_text and not can_type:  # typed here, an answer would be public, and revq would not read it
         label = "Type in my own words" if ask.choices else "Type my answer"
         view.add_item(_button(owner, f"type:{slot}", label, style=discord.ButtonStyle.primary, row=extra_row))
-    if ask.can_skip:
-        view.add_item(_button(owner, "cmd:skip", "Skip", row=extra_row))
+    if ask.can_skip:  # the button names its question: a Skip left on an old message never skips a later one
+        view.add_item(_button(owner, f"cmd:skip:{slot}", "Skip", row=extra_row))
+    if ask.step > 1:
+        view.add_item(_button(owner, "cmd:back", "Back", row=extra_row))
     return view
 
 
@@ -494,14 +496,10 @@ def is_whole_list(message: discord.Message | None) -> bool:
     return any(str(custom_id).startswith(SELECT) and str(custom_id).endswith(":swap") for custom_id in ids)
 
 
-def answered(message: discord.Message | None, click: Click) -> DiscordMessage | None:
-    """A question after its button or menu was used: the same text, no buttons, and what was
-    chosen underneath, so an old question can't be answered twice and the chat reads as it went.
-    None for a message that is not such a question (a list keeps its buttons)."""
-    if message is None or is_whole_list(message):
-        return None
+def chosen_labels(message: discord.Message | None, click: Click) -> list[str]:
+    """What the clicked button or the menu's picks say, read from the message itself."""
     chosen: list[str] = []
-    for row in message.components:
+    for row in message.components if message is not None else ():
         for child in getattr(row, "children", ()):
             if getattr(child, "custom_id", None) != click.custom_id:
                 continue
@@ -509,10 +507,18 @@ def answered(message: discord.Message | None, click: Click) -> DiscordMessage | 
                 chosen.append(child.label)
             elif isinstance(child, discord.SelectMenu):
                 chosen += [option.label for option in child.options if option.value in click.values]
-    if not chosen:
+    return chosen
+
+
+def answered(message: discord.Message | None, answer: str = "") -> DiscordMessage | None:
+    """A question once it has been answered: the same text without its buttons, and the answer
+    underneath when there is one, so an old question can't be answered twice and the chat reads
+    as it went. None for a message that keeps its buttons (a list)."""
+    if message is None or is_whole_list(message) or not message.components:
         return None
-    line = "\n-# ✓ " + escape(", ".join(chosen))
-    return DiscordMessage(_fit(message.content, MAX_CONTENT - min(len(line), 300)) + _fit(line, 300))
+    line = "\n-# ✓ " + escape(" ".join(answer.split())) if answer.strip() else ""
+    line = _fit(line, 300)
+    return DiscordMessage(_fit(message.content, MAX_CONTENT - len(line)) + line)
 
 
 def not_yours() -> DiscordMessage:
