@@ -285,14 +285,25 @@ async def test_ask_with_unreadable_priorities_says_so_and_saves_nothing(bot: Run
     assert await bot.service.store.get(conversation_key(USER_ID), time.time()) is None
 
 
-async def test_forget_erases_the_person(bot: RunningBot) -> None:
+async def test_forget_erases_the_person_and_revqs_messages_in_their_dm(bot: RunningBot) -> None:
+    fake = bot.fake
+    await bot.send("MESSAGE_CREATE", fake.message_create("hi"), ("POST", r"/channels/\d+/messages"))
     await list_in_dm(bot)
-    assert await bot.service.store.get(conversation_key(USER_ID), time.time()) is not None
-    data = bot.fake.slash_command("revq", "forget", {}, guild_id=GUILD_ID)
-    await bot.interact(data, followups=1)
-    (answer,) = bot.followups(data)
+    dm = str(fake.dm_channel_id(USER_ID))
+    theirs = [m for m in fake.messages.values() if m["channel_id"] == dm and m["author"]["id"] == str(USER_ID)]
+    assert theirs and await bot.service.store.get(conversation_key(USER_ID), time.time()) is not None
+
+    data = fake.slash_command("revq", "forget", {}, guild_id=GUILD_ID)
+    await bot.interact(data, followups=2)
+    answer, erasing = bot.followups(data)
     assert "erased" in answer["content"] and answer["flags"] == EPHEMERAL
+    assert "deleting the messages I sent you" in erasing["content"]
     assert await bot.service.store.get(conversation_key(USER_ID), time.time()) is None
+    await fake.wait_for_call("DELETE", rf"/channels/{dm}/messages/\d+", count=2)
+    for task in list(bot.service.front._erasing):
+        await task
+    left = [m for m in fake.messages.values() if m["channel_id"] == dm]
+    assert left == theirs  # theirs are theirs to delete; every one of revq's is gone
 
 
 class BrokenStore(SQLiteStore):

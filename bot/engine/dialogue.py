@@ -425,7 +425,7 @@ def _restart(turn: _Turn) -> None:
 
 def _cancel(turn: _Turn) -> None:
     if not turn.session.started:
-        turn.say("Nothing to stop: we haven't started. Say hi when you're ready.")
+        turn.say("Nothing to stop: we haven't started. Say hi, or use /revq, when you're ready.")
         return
     turn.session = replace(turn.session, status="paused")
     turn.say(
@@ -501,7 +501,7 @@ def _forget(turn: _Turn) -> None:
     turn.erase_user = True
     turn.say(
         "Done. I've erased everything I had stored about you: your answers, priorities, notes and "
-        "question lists. Say hi if you'd like to start again."
+        "question lists. Say hi, or use /revq, if you'd like to start again."
     )
 
 
@@ -521,7 +521,7 @@ def _prompt_again(turn: _Turn) -> None:
     """Repeat whatever the person is expected to do next."""
     session = turn.session
     if not session.started:
-        turn.say("Say hi to start preparing questions for your interview.")
+        turn.say("Say hi, or use /revq, to start preparing questions for your interview.")
     elif session.status == "paused":
         turn.say("We're paused. Send anything to pick up where you left off.")
     elif session.status == "results" and session.current:

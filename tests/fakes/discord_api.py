@@ -310,6 +310,7 @@ class FakeDiscord:
             ("GET", r"/channels/(\d+)", self._get_channel, True),
             ("POST", r"/channels/(\d+)/typing", self._typing, True),
             ("POST", r"/channels/(\d+)/messages", self._post_message, True),
+            ("GET", r"/channels/(\d+)/messages", self._history, True),
             ("GET|PATCH|DELETE", r"/channels/(\d+)/messages/(\d+)", self._channel_message, True),
         ]:
             self._routes.append((method, re.compile(pattern), handler, needs_bot_auth))
@@ -874,6 +875,19 @@ class FakeDiscord:
             return _error(400, 50006, problem) if problem.startswith("Cannot") else _invalid_form(problem)
         self._sent.append(("channel", body))
         return _json(self._store(self._message(int(m[1]), body, None, rec)))
+
+    def _history(self, rec: Request, m: re.Match[str]) -> web.Response:
+        """A channel's messages, newest first, as GET /channels/{id}/messages pages them (before, limit)."""
+        if int(m[1]) not in self.channels:
+            return _error(404, 10003, "Unknown Channel")
+        before = int(rec.query.get("before") or 2**63)
+        limit = min(int(rec.query.get("limit") or 50), 100)
+        found = [
+            copy.deepcopy(message)
+            for message_id, message in sorted(self.messages.items(), reverse=True)
+            if message["channel_id"] == m[1] and message_id < before and not message["flags"] & EPHEMERAL
+        ]
+        return _json(found[:limit])
 
     def _channel_message(self, rec: Request, m: re.Match[str]) -> web.Response:
         message = self.messages.get(int(m[2]))

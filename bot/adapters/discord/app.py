@@ -9,6 +9,8 @@ well inside Discord's three seconds, and finished with follow-ups.
 
 from __future__ import annotations
 
+import asyncio
+import datetime
 import logging
 import time
 import traceback
@@ -31,6 +33,8 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
 EVERYWHERE = "-"  # Discord user ids are global: one conversation per person in every server and DM
+ERASE_SCAN = 1000  # the newest messages in a DM looked through after `forget`
+ERASING_MESSAGES = "I'm also deleting the messages I sent you in our direct messages. That can take a minute or two."
 DRAFT_SECONDS = 15 * 60.0  # as long as Discord lets a reply to the form's interaction be sent
 _DRAFTS_KEPT = 10_000
 
@@ -156,6 +160,8 @@ class DiscordFrontEnd:
     runner: ConversationRunner
     clock: Callable[[], float] = time.time
     drafts: Drafts = field(default_factory=Drafts)
+    client: discord.Client | None = None  # set by the client this front end serves
+    _erasing: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
     def slots(self) -> tuple[Any, ...]:
@@ -167,10 +173,31 @@ class DiscordFrontEnd:
         async def deliver(replies: Sequence[Reply]) -> None:
             await send_all(destination, replies, owner=user, can_type=can_type)
 
+        began = discord.utils.utcnow()
         turn = await self.runner.handle(conversation_key(user), event, deliver, event_id=event_id)
         if turn.erased:
             self.drafts.drop(user)
+            await destination.send(render.notice(ERASING_MESSAGES))
+            task = asyncio.create_task(self.erase_direct_messages(user, before=began))
+            self._erasing.add(task)
+            task.add_done_callback(self._erasing.discard)
         return turn
+
+    async def erase_direct_messages(self, user: int, *, before: datetime.datetime) -> None:
+        """After `forget`: delete what revq wrote in its DM with the person, which quotes their
+        priorities and notes. In the background, as Discord lets a bot delete only a few a second."""
+        if self.client is None or self.client.user is None:
+            return
+        deleted = 0
+        try:
+            channel = await self.client.create_dm(discord.Object(id=user))
+            async for message in channel.history(limit=ERASE_SCAN, before=before):
+                if message.author.id == self.client.user.id:
+                    await message.delete()
+                    deleted += 1
+        except Exception as exc:
+            _log_failure("erasing messages", user, exc)
+        log.info("deleted %d of revq's messages in a DM at a person's request", deleted)
 
     async def defer(self, interaction: discord.Interaction[Any]) -> None:
         """Answer at once, before any work: Discord waits three seconds at most."""
@@ -397,6 +424,7 @@ class _RevqHandlers:
     def _set_up(self, front: DiscordFrontEnd) -> None:
         self.front = front
         assert isinstance(self, discord.Client)
+        front.client = self
         self.tree = build_tree(self, front)
 
     async def setup_hook(self) -> None:
