@@ -104,7 +104,9 @@ class ConversationRunner:
         for attempt in range(1, SAVE_ATTEMPTS + 1):
             stored = await self.store.get(key, event.at)
             session, prefix = self._decode(key, stored.data if stored else None)
-            result = self._step(session, event, self.ctx)
+            # The engine is pure, so its CPU work (matching, tailoring) can run off the event loop,
+            # which then keeps answering other people's events while this one is worked out.
+            result = await asyncio.to_thread(self._step, session, event, self.ctx)
             if result.erase_user:
                 removed = await self.store.delete_user(key)
                 log.info("erased %d records at a person's request", removed)

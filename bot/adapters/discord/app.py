@@ -23,9 +23,8 @@ import discord
 from discord import app_commands
 
 from bot.adapters.discord import inbound, render
-from bot.engine.dialogue import check_form
 from bot.engine.events import Command, Form, Inbound, Pick, Text
-from bot.engine.replies import QuestionSet, Reply
+from bot.engine.replies import FieldErrors, QuestionSet, Reply
 from bot.runner import SORRY_BROKEN, ConversationRunner, Turn
 from bot.store.base import ConversationKey
 
@@ -100,6 +99,7 @@ class InteractionReplies:
             await self.interaction.followup.send(ephemeral=self.ephemeral, **kwargs)
         else:
             await self.interaction.response.send_message(ephemeral=self.ephemeral, **kwargs)
+        message.sent()
 
     async def replace(self, message: render.DiscordMessage) -> bool:
         if self.interaction.type is not discord.InteractionType.component:
@@ -110,6 +110,7 @@ class InteractionReplies:
             await self.interaction.edit_original_response(**message.edit_kwargs())
         else:
             await self.interaction.response.edit_message(**message.edit_kwargs())
+        message.sent()
         return True
 
 
@@ -121,6 +122,7 @@ class ChannelReplies:
 
     async def send(self, message: render.DiscordMessage) -> None:
         await self.channel.send(**message.send_kwargs())
+        message.sent()
 
     async def replace(self, message: render.DiscordMessage) -> bool:
         return False
@@ -217,16 +219,12 @@ class DiscordFrontEnd:
         return await self.run(interaction.user.id, event, destination, can_type=not private)
 
     async def form(self, interaction: discord.Interaction[Any], form: Form, draft: inbound.Draft) -> None:
-        """A filled form (the modal, or /revq ask): refused fields are named, with a button to
-        fix them in the form, and nothing is saved; a good form runs as a turn."""
-        await self.defer(interaction)
-        errors = check_form(form, self.runner.ctx)
-        if errors is not None:
-            self.drafts.keep(interaction.user.id, draft)
-            await self.answer_now(interaction, [errors])
-            return
+        """A filled form (the modal, or /revq ask). Refused fields are named, with a button to fix
+        them in the form, and nothing is saved; what was typed is kept to fill that form."""
         turn = await self.run_interaction(interaction, form)
-        if turn.replies != (SORRY_BROKEN,):
+        if any(isinstance(reply, FieldErrors) for reply in turn.replies):
+            self.drafts.keep(interaction.user.id, draft)
+        elif turn.replies != (SORRY_BROKEN,):
             self.drafts.drop(interaction.user.id)
             await self.tidy(interaction)  # the refusal's "Fix my answers" has done its work
 

@@ -267,6 +267,13 @@ class DiscordMessage:
             kwargs["files"] = self.files
         return kwargs
 
+    def sent(self) -> None:
+        """Call once the message is sent. discord.py keeps a sent view for up to 15 minutes
+        (a task and its items each); revq's buttons are dynamic items, found again by their
+        custom ids, so the view object can go at once."""
+        if self.view is not None:
+            self.view.stop()
+
     def edit_kwargs(self) -> dict[str, Any]:
         """Arguments to put this message in place of another: what it lacks is cleared."""
         return {

@@ -7,6 +7,7 @@ import contextlib
 import gc
 import logging
 import signal
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,7 @@ USER_INSTALL = 1
 SERVER_SCOPES = "bot applications.commands"
 SERVER_PERMISSIONS = 0
 USER_SCOPES = "applications.commands"
+SWITCH_INTERVAL = 0.0005  # seconds
 
 
 def check_settings(settings: Settings) -> None:
@@ -140,6 +142,10 @@ async def serve(settings: Settings, ctx: EngineContext, *, stop: asyncio.Event |
         # The bank, the engine and the libraries are loaded for good: keep them out of every
         # later garbage collection, which would otherwise walk them all and stall replies.
         gc.freeze()
+        # Turns run in a worker thread (see the runner); a short switch interval hands the
+        # interpreter back to the event loop within half a millisecond, so a new interaction is
+        # answered at once even while another person's list is being worked out.
+        sys.setswitchinterval(SWITCH_INTERVAL)
         log.warning("revq is connecting to Discord")
         await connect_until(service, stop)
 
