@@ -21,6 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import discord
 
+from bot.adapters.pieces import split_text
 from bot.engine.input_text import one_line
 from bot.engine.intake import MAX_NAME_CHARS, Slot
 from bot.engine.replies import Ask, Choice, Document, FieldErrors, QuestionCard, QuestionSet, Reply, Say
@@ -102,23 +103,7 @@ def _fit(text: str, limit: int) -> str:
 
 def _split(text: str, limit: int) -> list[str]:
     """Escaped `text` in pieces of at most `limit` characters, at line breaks where possible."""
-    pieces: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        joined = f"{current}\n{line}" if current else line
-        if len(joined) <= limit:
-            current = joined
-            continue
-        if current:
-            pieces.append(current)
-        while len(line) > limit:
-            at = _cut_at(line, limit)
-            pieces.append(line[:at])
-            line = line[at:]
-        current = line
-    if current:
-        pieces.append(current)
-    return [piece for piece in pieces if piece.strip()]
+    return split_text(text, limit, _cut_at)
 
 
 def _plain(text: str, limit: int) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.adapters.pieces import split_text
 from bot.engine.input_text import one_line
 from bot.engine.intake import MAX_NAME_CHARS, MAX_NOTES_CHARS, Slot
 from bot.engine.replies import Ask, Choice, Document, FieldErrors, QuestionCard, QuestionSet, Reply, Say
@@ -105,25 +106,8 @@ def _fit(text: str, limit: int, mark: str = _ELLIPSIS) -> str:
 
 
 def _split(text: str, limit: int) -> list[str]:
-    """Escaped `text` in pieces of at most `limit` characters, at line breaks where possible.
-    Pieces that are only white space are left out: Slack refuses empty text."""
-    pieces: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        joined = f"{current}\n{line}" if current else line
-        if len(joined) <= limit:
-            current = joined
-            continue
-        if current:
-            pieces.append(current)
-        while len(line) > limit:
-            at = _cut_at(line, limit)
-            pieces.append(line[:at])
-            line = line[at:]
-        current = line
-    if current:
-        pieces.append(current)
-    return [piece for piece in pieces if piece.strip()]
+    """Escaped `text` in pieces of at most `limit` characters, at line breaks where possible."""
+    return split_text(text, limit, _cut_at)
 
 
 def _one_line(text: str) -> str:

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import signal
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.app import SlackFrontEnd, build_app, make_client
-from bot.adapters.startup import StartupError
+from bot.adapters.startup import StartupError, stop_on_signals
 from bot.config import Settings
 from bot.engine.dialogue import EngineContext
 from bot.runner import ConversationRunner
@@ -131,12 +130,7 @@ async def serve(
 ) -> None:
     """Run until `stop` is set, or SIGINT or SIGTERM. Raises StartupError for a setting that stops it."""
     check_settings(settings, http)
-    if stop is None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(signum, stop.set)
+    stop = stop or stop_on_signals()
     async with slack_service(settings, ctx) as service:
         # The bank, the engine and the libraries are loaded for good: keep them out of every
         # later garbage collection, which would otherwise walk them all and stall replies.
