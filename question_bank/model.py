@@ -105,12 +105,27 @@ def role_phrase(role: str | None) -> str:
     return f"the {role} role" if role else "this role"
 
 
+_FILLED_POSSESSIVE = re.compile(r"\{([^{}]*)\}(['\u2019]s\b)?")
+
+
+def possessive(name: str) -> str:
+    """"Acme's", but "Brightline Electrical Contractors'": a name ending in s takes the apostrophe alone."""
+    return f"{name}'" if name[-1:] in ("s", "S") else f"{name}'s"
+
+
 def fill_placeholders(template: str, company: str | None, role: str | None, notes: str | None = None) -> str:
     """Fill placeholders in one pass, so braces inside the person's own words stay literal."""
     values = {"company": company_phrase(company), "role": role_phrase(role)}
     if notes is not None:
         values["notes"] = notes
-    filled = PLACEHOLDER_PATTERN.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+
+    def fill(match: re.Match[str]) -> str:
+        value = values.get(match.group(1))
+        if value is None:
+            return match.group(0)
+        return possessive(value) if match.group(2) else value
+
+    filled = _FILLED_POSSESSIVE.sub(fill, template)
     # A sentence that opens with our own neutral wording ("the company") gets a capital;
     # a company name the person typed (say "eBay") is left exactly as written.
     if template.startswith("{role}") or (template.startswith("{company}") and not company):

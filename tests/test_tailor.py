@@ -8,7 +8,7 @@ import pytest
 
 from bot.engine.dialogue import EngineContext
 from bot.engine.tailor import OPENER_ID, OPENER_MIN_COUNT, Profile, homework, replacement, role_family, select
-from question_bank.model import COMPANY_TYPES, PURPOSES, STAGES, TOPICS
+from question_bank.model import COMPANY_TYPES, PURPOSES, STAGES, TOPICS, fill_placeholders
 from question_bank.similarity import content_words, near_duplicates
 
 ROLES = (None, "Data Engineer", "Registered Nurse", "Account Executive", "Store Manager", "Teacher")
@@ -123,3 +123,13 @@ def test_homework_is_three_to_five_concrete_items_led_by_priorities(ctx: EngineC
         assert all("{" not in item.replace("{__class__}", "") for item in items)
     first = homework(ctx.bank, Profile(company="Acme", priorities=("remote",)))[0]
     assert first in [h.replace("{company}", "Acme") for h in ctx.bank.topics["remote"].homework]
+
+
+@pytest.mark.parametrize(
+    ("company", "expected"),
+    [("Brightline Electrical Contractors", "Brightline Electrical Contractors' careers"), ("Acme", "Acme's careers"),
+     ("BOOTS", "BOOTS' careers"), (None, "the company's careers")],
+)  # fmt: skip
+def test_a_company_name_takes_a_correct_possessive(company: str | None, expected: str) -> None:
+    assert fill_placeholders("Read {company}'s careers page.", company, None) == f"Read {expected} page."
+    assert fill_placeholders("Read {company}\u2019s careers page.", company, None) == f"Read {expected} page."
