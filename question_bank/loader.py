@@ -22,6 +22,7 @@ from question_bank.model import (
     PLACEHOLDERS,
     TOPICS,
     Bank,
+    Homework,
     Lexicon,
     Question,
     Topic,
@@ -148,7 +149,8 @@ def _content_problems(name: str, data: dict[str, Any], node: yaml.Node | None) -
         for follow_up in item.get("follow_ups", []):
             if not reads_as_question(follow_up):
                 yield problem("follow_ups", f"{follow_up!r} does not read as a question")
-    for i, line in enumerate(data.get("homework", [])):
+    for i, entry in enumerate(data.get("homework", [])):
+        line = entry["text"] if isinstance(entry, dict) else entry
         for unknown in _unknown_placeholders(line):
             yield BankProblem(
                 name, _line_of(node, ["homework", i]), None, "homework", f"unknown placeholder {{{unknown}}}"
@@ -203,7 +205,15 @@ def _read(path: Path, problems: list[BankProblem]) -> tuple[Any, yaml.Node | Non
     return None
 
 
-def _load_question_file(path: Path, problems: list[BankProblem]) -> tuple[str, list[Question], list[str]]:
+def _homework(entry: str | dict[str, Any]) -> Homework:
+    if isinstance(entry, str):
+        return Homework(entry)
+    return Homework(
+        entry["text"], tuple(entry.get("company_types", ())), tuple(entry.get("role_families", ()))
+    )
+
+
+def _load_question_file(path: Path, problems: list[BankProblem]) -> tuple[str, list[Question], list[Homework]]:
     """Return (topic, questions, homework) of one file, adding any problems found."""
     name = _display_path(path)
     parsed = _read(path, problems)
@@ -234,10 +244,10 @@ def _load_question_file(path: Path, problems: list[BankProblem]) -> tuple[str, l
         )
         for i, item in enumerate(data["questions"])
     ]
-    return data["topic"], questions, list(data.get("homework", []))
+    return data["topic"], questions, [_homework(entry) for entry in data.get("homework", [])]
 
 
-def _load_topics(path: Path, homework: dict[str, list[str]], problems: list[BankProblem]) -> dict[str, Topic]:
+def _load_topics(path: Path, homework: dict[str, list[Homework]], problems: list[BankProblem]) -> dict[str, Topic]:
     name = _display_path(path)
     parsed = _read(path, problems)
     if parsed is None:
@@ -307,7 +317,7 @@ def load_bank(directory: Path = BANK_DIR) -> Bank:
     """Read every file of the bank; raise BankError listing all problems found."""
     problems: list[BankProblem] = []
     questions: list[Question] = []
-    homework: dict[str, list[str]] = {}
+    homework: dict[str, list[Homework]] = {}
     files = sorted((directory / "questions").glob("*.yaml"))
     if not files:
         problems.append(BankProblem(_display_path(directory / "questions"), None, None, None, "no question files"))

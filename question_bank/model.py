@@ -74,11 +74,21 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Homework:
+    """One thing to look up before the interview. Empty `company_types` or `role_families` mean
+    it suits any; otherwise only those (funding rounds are for startups, not for a hospital)."""
+
+    text: str
+    company_types: tuple[str, ...] = ()
+    role_families: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Topic:
     id: str
     label: str
     hint: str
-    homework: tuple[str, ...] = ()
+    homework: tuple[Homework, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,7 @@ def test_homework_is_three_to_five_concrete_items_led_by_priorities(ctx: EngineC
         assert 3 <= len(items) <= 5 and len(set(items)) == len(items)
         assert all("{" not in item.replace("{__class__}", "") for item in items)
     first = homework(ctx.bank, Profile(company="Acme", priorities=("remote",)))[0]
-    assert first in [h.replace("{company}", "Acme") for h in ctx.bank.topics["remote"].homework]
+    assert first in [h.text.replace("{company}", "Acme") for h in ctx.bank.topics["remote"].homework]
 
 
 @pytest.mark.parametrize(
@@ -133,3 +133,33 @@ def test_homework_is_three_to_five_concrete_items_led_by_priorities(ctx: EngineC
 def test_a_company_name_takes_a_correct_possessive(company: str | None, expected: str) -> None:
     assert fill_placeholders("Read {company}'s careers page.", company, None) == f"Read {expected} page."
     assert fill_placeholders("Read {company}\u2019s careers page.", company, None) == f"Read {expected} page."
+
+
+FUNDING, EARNINGS, PUBLIC_MONEY = "funding round", "earnings call", "budget papers"
+
+
+@pytest.mark.parametrize(
+    ("company_type", "shown", "never"),
+    [
+        ("startup", [FUNDING], [EARNINGS, PUBLIC_MONEY]),
+        ("enterprise", [EARNINGS], [FUNDING, PUBLIC_MONEY]),
+        ("public_sector", [PUBLIC_MONEY], [FUNDING, EARNINGS]),
+        ("nonprofit", [PUBLIC_MONEY], [FUNDING, EARNINGS]),
+        (None, [], [FUNDING, EARNINGS, PUBLIC_MONEY, "client list"]),
+    ],
+)
+def test_homework_fits_the_kind_of_employer(
+    ctx: EngineContext, company_type: str | None, shown: list[str], never: list[str]
+) -> None:
+    profile = Profile(company="Acme", company_type=company_type, priorities=("stability",))
+    text = " ".join(homework(ctx.bank, profile))
+    assert all(words in text for words in shown), text
+    assert not any(words in text for words in never), text
+
+
+def test_homework_fits_the_line_of_work(ctx: EngineContext) -> None:
+    for role in ("Pharmacist", "Staff Nurse", "Electrician", "Store Manager"):
+        text = " ".join(homework(ctx.bank, Profile(company="Acme", role=role, priorities=("tech", "strategy", "team"))))
+        assert "engineering blog" not in text and "changelog" not in text and "status page" not in text, role
+    engineer = " ".join(homework(ctx.bank, Profile(company="Acme", role="Backend Engineer", priorities=("tech",))))
+    assert "engineering blog" in engineer

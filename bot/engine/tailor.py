@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from question_bank.model import PURPOSES, Bank, Question, fill_placeholders
+from question_bank.model import PURPOSES, Bank, Homework, Question, fill_placeholders
 from question_bank.similarity import content_words, near_duplicates
 
 OPENER_ID = "notes-opener"
@@ -328,9 +328,17 @@ def replacement(
     return best[2] if best else None
 
 
-def _round_robin(bank: Bank, topics: Iterable[str]) -> Iterable[str]:
-    """First homework line of each topic, then the second of each, and so on."""
-    lists = [bank.topics[t].homework for t in topics if t in bank.topics]
+def _suits(item: Homework, profile: Profile, family: str | None) -> bool:
+    """A line tagged for some employers or lines of work is shown only when the person's match:
+    with the employer type or the job unknown, only lines that suit anyone."""
+    if item.company_types and profile.company_type not in item.company_types:
+        return False
+    return not item.role_families or family in item.role_families
+
+
+def _round_robin(bank: Bank, topics: Iterable[str], profile: Profile, family: str | None) -> Iterable[Homework]:
+    """First fitting homework line of each topic, then the second of each, and so on."""
+    lists = [[h for h in bank.topics[t].homework if _suits(h, profile, family)] for t in topics if t in bank.topics]
     for depth in range(max((len(items) for items in lists), default=0)):
         for items in lists:
             if depth < len(items):
@@ -338,13 +346,15 @@ def _round_robin(bank: Bank, topics: Iterable[str]) -> Iterable[str]:
 
 
 def homework(bank: Bank, profile: Profile, limit: int = 5, minimum: int = 3) -> list[str]:
-    """`minimum` to `limit` things to look up before the interview, led by the priorities."""
+    """`minimum` to `limit` things to look up before the interview, led by the priorities, each
+    suited to the kind of employer and the line of work."""
+    family = role_family(profile.role)
     found: list[str] = []
     for topics, enough in ((profile.priorities, limit), (_HOMEWORK_FALLBACK, minimum)):
-        for line in _round_robin(bank, topics):
+        for item in _round_robin(bank, topics, profile, family):
             if len(found) >= enough:
                 break
-            filled = fill_placeholders(line, profile.company, profile.role)
+            filled = fill_placeholders(item.text, profile.company, profile.role)
             if filled not in found:
                 found.append(filled)
     return found
