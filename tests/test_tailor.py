@@ -163,3 +163,22 @@ def test_homework_fits_the_line_of_work(ctx: EngineContext) -> None:
         assert "engineering blog" not in text and "changelog" not in text and "status page" not in text, role
     engineer = " ".join(homework(ctx.bank, Profile(company="Acme", role="Backend Engineer", priorities=("tech",))))
     assert "engineering blog" in engineer
+
+
+def test_delicate_and_stage_bound_questions_need_a_reason(ctx: EngineContext) -> None:
+    for profile in PROFILES:
+        for q in select(ctx.catalog, profile, 8):
+            asked = any(t in profile.priorities for t in q.topics)
+            if q.sensitivity != "low":  # pay, layoffs, hours and the like: asked for, or an offer to discuss
+                assert asked or profile.stage == "offer", (q.id, profile)
+            if profile.stage is None and q.stages in (("offer",), ("executive",)):
+                assert asked, (q.id, profile)
+            if q.topics[0] == "compensation":  # pay itself, not a pay gap asked about as inclusion
+                assert "compensation" in profile.priorities or profile.stage == "offer", (q.id, profile)
+
+
+def test_peers_are_not_asked_what_only_a_manager_can_answer(ctx: EngineContext) -> None:
+    to_manager = ("do you hold one-to-ones", "a decision you've made", "do you expect i'll need")
+    for q in ctx.bank.questions:
+        if "team" in q.stages:
+            assert not any(words in q.text.lower() for words in to_manager), q.id

@@ -142,10 +142,14 @@ def _eligible(q: Question, profile: Profile, family: str | None) -> bool:
     if q.role_families and family not in q.role_families:
         return False
     asked = any(t in profile.priorities for t in q.topics)
-    if q.sensitivity == "high":
-        return asked
-    if q.sensitivity == "medium":
-        return asked or profile.stage is not None
+    if q.topics[0] == "compensation" and "compensation" not in profile.priorities and profile.stage != "offer":
+        return False  # pay comes up when the person asked about it, or once there is an offer
+    if profile.stage is None and q.stages in (("offer",), ("executive",)):
+        return asked  # with no stage given, an offer-only or leaders-only question needs a reason
+    if q.sensitivity == "high":  # pay figures, layoffs, why the last person left
+        return asked or (profile.stage == "offer" and "compensation" in q.topics)
+    if q.sensitivity == "medium":  # delicate: only when asked, or once there is an offer to discuss
+        return asked or profile.stage == "offer"
     return True
 
 
