@@ -213,7 +213,7 @@ def test_asks_become_buttons_menus_and_a_typing_field_where_typing_is_not_read()
     typed = items(ask(can_skip=True), can_type=False)
     assert [i["custom_id"] for i in typed] == [f"revq:b:{OWNER}:type:stage", f"revq:b:{OWNER}:cmd:skip:stage"]
     later = items(ask(step=3), can_type=True)
-    assert [i["custom_id"] for i in later] == [f"revq:b:{OWNER}:cmd:back"]
+    assert [i["custom_id"] for i in later] == [f"revq:b:{OWNER}:cmd:back:stage"]
     assert items(ask(), can_type=True) == []
 
 

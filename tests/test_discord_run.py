@@ -391,3 +391,15 @@ async def test_start_over_in_a_server_opens_the_form_and_changes_nothing_until_i
     opened = await bot.interact(fake.button_click(restart, fake.message_with_component(restart), guild_id=GUILD_ID))
     assert opened["type"] == 9 and opened["data"]["custom_id"] == "revq:form"
     assert await bot.service.store.get(conversation_key(USER_ID), time.time()) == before
+
+
+async def test_notes_of_a_refused_ask_never_reach_an_unrelated_form(bot: RunningBot) -> None:
+    fake = bot.fake
+    refused = ask_options(priorities="qwerty zxcvb") | {"notes": "Something private about Acme"}
+    await bot.interact(fake.slash_command("revq", "ask", refused, guild_id=GUILD_ID), followups=1)
+    await bot.interact(fake.slash_command("revq", "start", {}, guild_id=GUILD_ID))
+    typed = {"company": "Globex", "priorities": ["learning"]}
+    submit = fake.modal_submit("revq:form", fake.modal_values(typed), guild_id=GUILD_ID)
+    await bot.interact(submit, followups=1)
+    stored = await bot.service.store.get(conversation_key(USER_ID), time.time())
+    assert stored is not None and "Globex" in stored.data and "private" not in stored.data

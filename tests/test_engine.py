@@ -469,3 +469,16 @@ def test_a_skip_or_a_text_box_for_an_earlier_question_changes_nothing_else(chat:
     assert chat.session.role == "Staff Nurse" and chat.last.accepted == ("role",)
     chat.command("skip", "stage")
     assert chat.session.stage is None and chat.last.accepted == ("stage",)
+
+
+def test_a_text_box_answer_after_a_pause_picks_up_and_an_old_back_changes_nothing(chat: Conversation) -> None:
+    chat.start()
+    chat.say("Acme")
+    chat.say("cancel")
+    chat.send(Text("Staff Nurse", chat.now(), slot="role"))
+    assert chat.session is not None and chat.session.role == "Staff Nurse" and chat.session.status == "intake"
+    assert chat.last is not None and chat.last.accepted == ("role",)
+    replies = chat.command("back", "role")  # the Back button on the role question, used after it was answered
+    assert "earlier step" in said(replies) and chat.session.role == "Staff Nurse"
+    chat.command("back", "stage")
+    assert "role" not in chat.session.answered

@@ -223,8 +223,11 @@ def _earlier_step(turn: _Turn, slot_name: str) -> bool:
     """True, with a word and the question that is open now, when a button or text box for
     `slot_name` is used after the conversation moved past it."""
     session = turn.session
-    slot = intake.next_slot(turn.ctx.slots, session) if session.status == "intake" else None
+    in_intake = session.status == "intake" or (session.status == "paused" and not session.current)
+    slot = intake.next_slot(turn.ctx.slots, session) if in_intake else None
     if session.started and slot is not None and slot.name == slot_name:
+        if session.status == "paused":  # answering the open question is picking up again
+            turn.session = replace(session, status="intake")
         return False
     turn.say("That button belongs to an earlier step.", "notice")
     if not session.started or session.status == "paused":
@@ -269,6 +272,7 @@ def _form(turn: _Turn, event: Form) -> None:
         if slot.name in event.ask_missing and not _given(event, slot.name):
             continue  # left open: the conversation asks it next
         session = session.with_answer(slot.name, () if slot.multi and parsed.value is None else parsed.value)
+        turn.accepted.append(slot.name)
         if parsed.notice:
             turn.say(parsed.notice, "notice")
     turn.session = session
@@ -313,7 +317,7 @@ def _command(turn: _Turn, name: str, arg: str) -> None:
     handlers = {
         "start": lambda: _start(turn, opening=arg == OPENING),
         "help": lambda: _help(turn),
-        "back": lambda: _back(turn),
+        "back": lambda: _back(turn, arg),
         "skip": lambda: _skip(turn, arg),
         "restart": lambda: _restart(turn),
         "cancel": lambda: _cancel(turn),
@@ -383,7 +387,11 @@ def _help(turn: _Turn) -> None:
         turn.replies.append(_ask(turn, slot))
 
 
-def _back(turn: _Turn) -> None:
+def _back(turn: _Turn, slot_name: str = "") -> None:
+    """Undo the last answer. A Back button names the question it sits on, so an old one never
+    undoes a later answer."""
+    if slot_name and _earlier_step(turn, slot_name):
+        return
     session = turn.session
     if not session.started or not session.answered:
         turn.say("This is the first question, so there's nothing to go back to.", "notice")

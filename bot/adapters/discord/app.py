@@ -10,6 +10,7 @@ well inside Discord's three seconds, and finished with follow-ups.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import logging
 import time
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "discord"
 EVERYWHERE = "-"  # Discord user ids are global: one conversation per person in every server and DM
 ERASE_SCAN = 1000  # the newest messages in a DM looked through after `forget`
+ERASE_GRACE = 5.0  # seconds a shutdown waits for DM deletions still running
 ERASING_MESSAGES = "I'm also deleting the messages I sent you in our direct messages. That can take a minute or two."
 DRAFT_SECONDS = 15 * 60.0  # as long as Discord lets a reply to the form's interaction be sent
 _DRAFTS_KEPT = 10_000
@@ -172,15 +174,17 @@ class DiscordFrontEnd:
     async def run(
         self, user: int, event: Inbound, destination: Destination, *, can_type: bool, event_id: str | None = None
     ) -> Turn:
+        delivered: list[datetime.datetime] = []
+
         async def deliver(replies: Sequence[Reply]) -> None:
+            delivered.append(discord.utils.utcnow())  # under the person's lock: every earlier turn has sent its replies
             await send_all(destination, replies, owner=user, can_type=can_type)
 
-        began = discord.utils.utcnow()
         turn = await self.runner.handle(conversation_key(user), event, deliver, event_id=event_id)
-        if turn.erased:
+        if turn.erased and delivered:
             self.drafts.drop(user)
             await destination.send(render.notice(ERASING_MESSAGES))
-            task = asyncio.create_task(self.erase_direct_messages(user, before=began))
+            task = asyncio.create_task(self.erase_direct_messages(user, before=delivered[0]))
             self._erasing.add(task)
             task.add_done_callback(self._erasing.discard)
         return turn
@@ -195,11 +199,24 @@ class DiscordFrontEnd:
             channel = await self.client.create_dm(discord.Object(id=user))
             async for message in channel.history(limit=ERASE_SCAN, before=before):
                 if message.author.id == self.client.user.id:
-                    await message.delete()
-                    deleted += 1
+                    with contextlib.suppress(discord.NotFound):  # gone already (another forget)
+                        await message.delete()
+                        deleted += 1
+        except asyncio.CancelledError:
+            log.warning("stopped deleting a person's DM messages at shutdown, after %d", deleted)
+            raise
         except Exception as exc:
             _log_failure("erasing messages", user, exc)
         log.info("deleted %d of revq's messages in a DM at a person's request", deleted)
+
+    async def finish_erasing(self, grace: float = ERASE_GRACE) -> None:
+        """At shutdown: let DM deletions still running finish for a few seconds, then stop them."""
+        if not self._erasing:
+            return
+        _, running = await asyncio.wait(set(self._erasing), timeout=grace)
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
 
     async def defer(self, interaction: discord.Interaction[Any]) -> None:
         """Answer at once, before any work: Discord waits three seconds at most."""
@@ -257,7 +274,9 @@ class DiscordFrontEnd:
         data: Any = interaction.data or {}
         custom_id = str(data.get("custom_id", ""))
         if custom_id == render.FORM_MODAL:
-            kept = self.drafts.peek(interaction.user.id)  # what /revq ask had that the form has no field for
+            # Fixing a refused /revq ask: its notes, which the form has no field for, go along.
+            fixing = render.is_refusal(interaction.message)
+            kept = self.drafts.peek(interaction.user.id) if fixing else {}
             form, draft = inbound.form_from_modal(data, self.clock(), notes=(kept.get("notes") or [""])[0])
             await self.form(interaction, form, draft)
         elif custom_id.startswith(render.TYPED_MODAL):

@@ -356,7 +356,7 @@ def _ask_view(ask: Ask, owner: int, can_type: bool) -> discord.ui.View:
     if ask.can_skip:  # the button names its question: a Skip left on an old message never skips a later one
         view.add_item(_button(owner, f"cmd:skip:{slot}", "Skip", row=extra_row))
     if ask.step > 1:
-        view.add_item(_button(owner, "cmd:back", "Back", row=extra_row))
+        view.add_item(_button(owner, f"cmd:back:{slot}", "Back", row=extra_row))
     return view
 
 
@@ -506,11 +506,21 @@ def answered(message: discord.Message | None, answer: str = "") -> DiscordMessag
     """A question once it has been answered: the same text without its buttons, and the answer
     underneath when there is one, so an old question can't be answered twice and the chat reads
     as it went. None for a message that keeps its buttons (a list)."""
-    if message is None or is_whole_list(message) or not message.components:
+    if message is None or message.embeds or not message.components:  # a list, or part of one, keeps its buttons
         return None
     line = "\n-# ✓ " + escape(" ".join(answer.split())) if answer.strip() else ""
     line = _fit(line, 300)
     return DiscordMessage(_fit(message.content, MAX_CONTENT - len(line)) + line)
+
+
+def is_refusal(message: discord.Message | None) -> bool:
+    """Whether a message is a refused form's answer, with its "Fix my answers" button."""
+    ids = [
+        getattr(child, "custom_id", "")
+        for row in (message.components if message else ())
+        for child in getattr(row, "children", ())
+    ]
+    return any(str(custom_id).startswith(BUTTON) and str(custom_id).endswith(":form") for custom_id in ids)
 
 
 def not_yours() -> DiscordMessage:

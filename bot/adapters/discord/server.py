@@ -98,6 +98,7 @@ async def discord_service(
             try:
                 yield DiscordService(client, front, store)
             finally:
+                await front.finish_erasing()
                 purging.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await purging
@@ -123,6 +124,7 @@ async def connect_until(service: DiscordService, stop: asyncio.Event) -> None:
                 raise StartupError(f"the Discord gateway closed the connection (code {exc.code})", 1) from None
     finally:
         stopping.cancel()
+        await service.front.finish_erasing()  # while the client can still reach Discord
         await service.client.close()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await connection
