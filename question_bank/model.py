@@ -70,6 +70,7 @@ class Question:
     sensitivity: str = "low"
     red_flags: tuple[str, ...] = ()
     follow_ups: tuple[str, ...] = ()
+    subject: str = ""  # a narrow subject shared with close cousins; at most two per list
     source: str = ""  # "file:line", for error messages
 
 

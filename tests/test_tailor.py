@@ -7,7 +7,7 @@ import random
 import pytest
 
 from bot.engine.dialogue import EngineContext
-from bot.engine.tailor import OPENER_ID, OPENER_MIN_COUNT, Profile, homework, replacement, role_family, select
+from bot.engine.tailor import OPENER_ID, OPENER_MIN_COUNT, Profile, _crowded, homework, replacement, role_family, select
 from question_bank.model import COMPANY_TYPES, PURPOSES, STAGES, TOPICS, fill_placeholders
 from question_bank.similarity import content_words, near_duplicates
 
@@ -182,3 +182,22 @@ def test_peers_are_not_asked_what_only_a_manager_can_answer(ctx: EngineContext) 
     for q in ctx.bank.questions:
         if "team" in q.stages:
             assert not any(words in q.text.lower() for words in to_manager), q.id
+
+
+def test_no_more_than_two_questions_on_one_narrow_subject(ctx: EngineContext) -> None:
+    subjects = {q.subject for q in ctx.bank.questions if q.subject}
+    assert {"time-off", "cover-while-away", "extra-hours-pay"} <= subjects
+    crowded = Profile(company="Acme", priorities=("worklife", "benefits"))
+    for count in (6, 10, 20):
+        picked = select(ctx.catalog, crowded, count)
+        for subject in subjects:
+            assert sum(q.subject == subject for q in picked) <= 2, (subject, count)
+        for n in range(len(picked)):  # a swap keeps the rule too
+            keep = [q for i, q in enumerate(picked) if i != n]
+            new = replacement(ctx.catalog, crowded, picked[n], keep, exclude=[q.id for q in picked])
+            if new is not None and new.subject:
+                assert sum(q.subject == new.subject for q in keep) < 2
+    time_off = [q for q in ctx.bank.questions if q.subject == "time-off"]
+    benefits = [q for q in time_off if q.topics[0] == "benefits"]
+    assert _crowded(benefits[0], time_off[1:3], ("worklife", "benefits"))
+    assert not _crowded(benefits[0], time_off[1:3], ("benefits",))  # all they asked about: no limit

@@ -56,6 +56,7 @@ TECHNICAL_FAMILIES = frozenset({"engineering", "data"})
 SAME_TOPIC_COST = 60.0
 OPENER_MIN_COUNT = 4  # shorter lists have no room for it beside all three purposes
 _HOMEWORK_FALLBACK = ("strategy", "culture", "role", "vacancy")
+MAX_PER_SUBJECT = 2  # questions on one narrow subject (time off, cover while away) in one list
 
 
 def role_family(role: str | None) -> str | None:
@@ -176,15 +177,26 @@ def _score(q: Question, profile: Profile, family: str | None, priorities: tuple[
     return score
 
 
+def _crowded(q: Question, others: Iterable[Question], priorities: tuple[str, ...]) -> bool:
+    """Whether `others` already hold MAX_PER_SUBJECT questions on q's narrow subject; no limit
+    when that subject's topic is all the person asked about."""
+    if not q.subject or priorities == (q.topics[0],):
+        return False
+    return sum(p.subject == q.subject for p in others) >= MAX_PER_SUBJECT
+
+
 @dataclass
 class _Picker:
     catalog: Catalog
     count: int
     picked: list[Question]
+    priorities: tuple[str, ...] = ()
 
     def fits(self, q: Question, ignore: Question | None = None) -> bool:
         words = self.catalog.words[q.id]
         others = [p for p in self.picked if p is not ignore]
+        if _crowded(q, others, self.priorities):
+            return False
         return all(p.id != q.id for p in others) and not any(
             near_duplicates(words, self.catalog.words.get(p.id, frozenset())) for p in others
         )
@@ -276,7 +288,7 @@ def select(
         if q.id not in excluded and _eligible(q, profile, family)
     )
     ranked = [q for _, _, q in scored]
-    picker = _Picker(catalog, count, [])
+    picker = _Picker(catalog, count, [], priorities)
     for topic in priorities:
         if len(picker.picked) >= count:
             break
@@ -322,6 +334,8 @@ def replacement(
         if q.id in excluded or not _eligible(q, profile, family):
             continue
         if any(near_duplicates(catalog.words[q.id], w) for w in others):
+            continue
+        if _crowded(q, keep, priorities):
             continue
         score = _score(q, profile, family, priorities)
         score += 1000 if q.purpose == replacing.purpose else 0
