@@ -21,6 +21,7 @@ COMPANY_TYPES: tuple[str, ...] = (
 ROLE_FAMILIES: tuple[str, ...] = (
     "engineering", "data", "design", "product", "sales", "marketing", "support",
     "operations", "finance", "people", "healthcare", "education", "legal", "trades",
+    "social_care", "logistics", "retail", "hospitality", "manufacturing", "public_service", "nonprofit",
 )  # fmt: skip
 SENSITIVITIES: tuple[str, ...] = ("low", "medium", "high")
 PLACEHOLDERS: tuple[str, ...] = ("company", "role")
