@@ -241,6 +241,7 @@ def _load_question_file(path: Path, problems: list[BankProblem]) -> tuple[str, l
             red_flags=tuple(item.get("red_flags", ())),
             follow_ups=tuple(item.get("follow_ups", ())),
             subject=item.get("subject", ""),
+            close=bool(item.get("close", False)),
             source=f"{name}:{_line_of(node, ['questions', i])}",
         )
         for i, item in enumerate(data["questions"])

@@ -72,6 +72,7 @@ class Question:
     red_flags: tuple[str, ...] = ()
     follow_ups: tuple[str, ...] = ()
     subject: str = ""  # a narrow subject shared with close cousins; at most two per list
+    close: bool = False  # a question to end the interview with, kept for the last place
     source: str = ""  # "file:line", for error messages
 
 

@@ -482,3 +482,11 @@ def test_a_text_box_answer_after_a_pause_picks_up_and_an_old_back_changes_nothin
     assert "earlier step" in said(replies) and chat.session.role == "Staff Nurse"
     chat.command("back", "stage")
     assert "role" not in chat.session.answered
+
+
+def test_the_list_ends_with_a_closing_group_and_more_has_none(chat: Conversation) -> None:
+    shown = chat.complete(stage="2")
+    assert shown.groups[-1].label == "To close the interview" and len(shown.groups[-1].questions) == 1
+    assert shown.cards[-1].number == len(shown.cards)
+    more = question_set(chat.say("more"))
+    assert all(group.purpose != "close" for group in more.groups)

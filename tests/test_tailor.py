@@ -201,3 +201,27 @@ def test_no_more_than_two_questions_on_one_narrow_subject(ctx: EngineContext) ->
     benefits = [q for q in time_off if q.topics[0] == "benefits"]
     assert _crowded(benefits[0], time_off[1:3], ("worklife", "benefits"))
     assert not _crowded(benefits[0], time_off[1:3], ("benefits",))  # all they asked about: no limit
+
+
+@pytest.mark.parametrize("stage", [None, "recruiter", "hiring_manager", "team", "executive", "offer"])
+def test_a_list_of_five_or_more_ends_with_one_closing_question_except_at_the_offer(
+    ctx: EngineContext, stage: str | None
+) -> None:
+    profile = Profile(company="Acme", stage=stage, priorities=("learning", "remote"))
+    for count in (5, 6, 10):
+        picked = select(ctx.catalog, profile, count)
+        closes = [q for q in picked if q.close]
+        assert len(picked) == count
+        if stage == "offer":
+            assert not closes
+        else:
+            assert [q.id for q in closes] == [picked[-1].id] and (stage is None or stage in closes[0].stages)
+    assert not any(q.close for q in select(ctx.catalog, profile, 4))
+    assert not any(q.close for q in select(ctx.catalog, profile, 8, with_close=False))
+
+
+def test_a_swapped_close_is_another_close(ctx: EngineContext) -> None:
+    profile = Profile(company="Acme", stage="hiring_manager", priorities=("learning",))
+    picked = select(ctx.catalog, profile, 6)
+    new = replacement(ctx.catalog, profile, picked[-1], picked[:-1], exclude=[q.id for q in picked])
+    assert new is None or (new.close and new.id != picked[-1].id)

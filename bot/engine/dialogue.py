@@ -6,6 +6,7 @@ session and delivers the replies (see bot/runner.py).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, replace
 
@@ -448,7 +449,9 @@ def _more(turn: _Turn) -> None:
         _prompt_again(turn)
         return
     profile = _profile(turn.session)
-    found = tailor.select(turn.ctx.catalog, profile, turn.ctx.question_count, exclude=turn.session.shown)
+    found = tailor.select(
+        turn.ctx.catalog, profile, turn.ctx.question_count, exclude=turn.session.shown, with_close=False
+    )
     if not found:
         turn.say(
             "That's every question I have that fits your answers. "
@@ -581,10 +584,16 @@ def display_order(questions: list[Question]) -> list[Question]:
     """Grouped by purpose, the opener first and then each group in the order of its best question,
     so the top priority's question stays among the first two; rank order holds inside a group."""
     first_seen = {q.purpose: i for i, q in reversed(list(enumerate(questions))) if q.id != tailor.OPENER_ID}
-    return sorted(questions, key=lambda q: -1 if q.id == tailor.OPENER_ID else first_seen[q.purpose])
+
+    def place(q: Question) -> float:
+        return -1 if q.id == tailor.OPENER_ID else math.inf if q.close else first_seen[q.purpose]
+
+    return sorted(questions, key=place)
 
 
 # --- building replies ---------------------------------------------------------------------
+
+_GROUP_LABELS = {"opener": "Open with your research", "close": "To close the interview"}
 
 NEXT_STEPS = (
     Choice("more", "More questions"),
@@ -602,19 +611,18 @@ def build_question_set(
     ctx: EngineContext, profile: tailor.Profile, question_ids: tuple[str, ...], title: str
 ) -> QuestionSet:
     """The reply for a list of question ids, numbered in the order given."""
-    cards: list[QuestionCard] = []
+    cards: list[tuple[QuestionCard, str]] = []
     for question_id in question_ids:
         q = ctx.catalog.get(question_id, profile)
         if q is not None:  # None: the bank changed since this list was made
-            cards.append(_card(len(cards) + 1, q, profile))
+            key = "opener" if q.id == tailor.OPENER_ID else "close" if q.close else q.purpose
+            cards.append((_card(len(cards) + 1, q, profile), key))
     groups: list[QuestionGroup] = []
-    for card in cards:  # cards come in display order: a group is a run of one purpose
-        key = "opener" if card.id == tailor.OPENER_ID else card.purpose
+    for card, key in cards:  # cards come in display order: a group is a run of one purpose
         if groups and groups[-1].purpose == key:
             groups[-1] = QuestionGroup(key, groups[-1].label, (*groups[-1].questions, card))
         else:
-            label = "Open with your research" if key == "opener" else PURPOSE_LABELS[key]
-            groups.append(QuestionGroup(key, label, (card,)))
+            groups.append(QuestionGroup(key, _GROUP_LABELS.get(key) or PURPOSE_LABELS[key], (card,)))
     return QuestionSet(
         title=title,
         groups=tuple(groups),

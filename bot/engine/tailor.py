@@ -74,6 +74,7 @@ _ROLE_FAMILY_WORDS: dict[str, tuple[str, ...]] = {
 TECHNICAL_FAMILIES = frozenset({"engineering", "data"})
 SAME_TOPIC_COST = 60.0
 OPENER_MIN_COUNT = 4  # shorter lists have no room for it beside all three purposes
+CLOSE_MIN_COUNT = 5  # a list this long ends with a closing question (not at the offer stage)
 _HOMEWORK_FALLBACK = ("strategy", "culture", "role", "vacancy")
 MAX_PER_SUBJECT = 2  # questions on one narrow subject (time off, cover while away) in one list
 
@@ -285,18 +286,40 @@ def effective_priorities(profile: Profile) -> tuple[str, ...]:
     return profile.priorities
 
 
+def closing(catalog: Catalog, profile: Profile, exclude: Iterable[str] = ()) -> Question | None:
+    """The question to end an interview with (next steps, any doubts about the candidate): the
+    first in the bank that suits the stage, the employer and the job. None at the offer stage."""
+    if profile.stage == "offer":
+        return None
+    excluded = set(exclude)
+    family = role_family(profile.role)
+    for q in catalog.questions:
+        if not q.close or q.id in excluded or (profile.stage and profile.stage not in q.stages):
+            continue
+        if q.company_types and profile.company_type not in q.company_types:
+            continue
+        if not q.role_families or family in q.role_families:
+            return q
+    return None
+
+
 def select(
     catalog: Catalog,
     profile: Profile,
     count: int,
     exclude: Iterable[str] = (),
+    with_close: bool = True,
 ) -> list[Question]:
     """The best `count` questions for `profile`, ranked, never any id in `exclude`. With notes and
-    room (OPENER_MIN_COUNT or more), the first place goes to an opening question built from them."""
+    room (OPENER_MIN_COUNT or more), the first place goes to an opening question built from them;
+    with CLOSE_MIN_COUNT or more at an interview stage, the last goes to a closing question."""
     if count <= 0:
         return []
     first = opener(profile) if count >= OPENER_MIN_COUNT and OPENER_ID not in exclude else None
     if first is not None:
+        count -= 1
+    last = closing(catalog, profile, exclude) if with_close and count + (first is not None) >= CLOSE_MIN_COUNT else None
+    if last is not None:
         count -= 1
     excluded = set(exclude)
     family = role_family(profile.role)
@@ -304,7 +327,7 @@ def select(
     scored = sorted(
         (-_score(q, profile, family, priorities), catalog.order[q.id], q)
         for q in catalog.questions
-        if q.id not in excluded and _eligible(q, profile, family)
+        if q.id not in excluded and not q.close and _eligible(q, profile, family)
     )
     ranked = [q for _, _, q in scored]
     picker = _Picker(catalog, count, [], priorities)
@@ -316,7 +339,7 @@ def select(
     while len(picker.picked) < count and picker.take(_spread(scored, picker.picked)):
         pass
     picker.repair_purposes(ranked, priorities, keep=1)  # the top priority's question stays first
-    return [first, *picker.picked] if first is not None else picker.picked
+    return [*([first] if first else []), *picker.picked, *([last] if last else [])]
 
 
 def _spread(scored: list[tuple[float, int, Question]], picked: list[Question]) -> Iterator[Question]:
@@ -349,8 +372,10 @@ def replacement(
     priorities = effective_priorities(profile)
     others = [catalog.words.get(q.id, content_words(q.text)) for q in keep]
     best: tuple[float, int, Question] | None = None
+    if replacing.close:  # the last place stays a closing question
+        return closing(catalog, profile, {*excluded, *(q.id for q in keep)})
     for q in catalog.questions:
-        if q.id in excluded or not _eligible(q, profile, family):
+        if q.id in excluded or q.close or not _eligible(q, profile, family):
             continue
         if any(near_duplicates(catalog.words[q.id], w) for w in others):
             continue
