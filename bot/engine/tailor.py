@@ -45,7 +45,7 @@ _ROLE_FAMILY_WORDS: dict[str, tuple[str, ...]] = {
     "operations": ("operations", "supply chain", "project manager", "coordinator", "administrator", "admin",
                    "office manager", "receptionist", "secretary", "executive assistant"),
     "finance": ("finance", "accountant", "accounting", "bookkeeper", "auditor", "controller", "financial",
-                "payroll", "treasury", "actuary", "underwriter"),
+                "payroll", "payroll administrator", "payroll officer", "treasury", "actuary", "underwriter"),
     "people": ("hr", "human resources", "recruiter", "talent", "people partner"),
     "healthcare": ("nurse", "doctor", "physician", "clinical", "clinician", "therapist", "pharmacist",
                    "medical", "paramedic", "dental", "midwife", "radiographer", "phlebotomist", "surgeon"),
