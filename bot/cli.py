@@ -23,6 +23,7 @@ from bot.engine.dialogue import EngineContext, step
 from bot.engine.events import Form
 from bot.engine.replies import FieldErrors, QuestionSet, Say
 from bot.engine.session import Session
+from bot.engine.tailor import work_setting
 from bot.runner import ConversationRunner
 from bot.store import open_store
 from question_bank import Bank, BankError, default_bank, load_bank
@@ -327,6 +328,7 @@ def ask_json(session: Session, question_set: QuestionSet) -> dict[str, Any]:
         "role": session.role,
         "stage": session.stage,
         "company_type": session.company_type,
+        "setting": work_setting(session.role),  # where the work happens, read from the job title; null: unknown
         "priorities": list(session.priorities),
         "questions": [
             {

@@ -209,7 +209,10 @@ def _homework(entry: str | dict[str, Any]) -> Homework:
     if isinstance(entry, str):
         return Homework(entry)
     return Homework(
-        entry["text"], tuple(entry.get("company_types", ())), tuple(entry.get("role_families", ()))
+        entry["text"],
+        tuple(entry.get("company_types", ())),
+        tuple(entry.get("role_families", ())),
+        tuple(entry.get("settings", ())),
     )
 
 
@@ -241,6 +244,7 @@ def _load_question_file(path: Path, problems: list[BankProblem]) -> tuple[str, l
             red_flags=tuple(item.get("red_flags", ())),
             follow_ups=tuple(item.get("follow_ups", ())),
             subject=item.get("subject", ""),
+            settings=tuple(item.get("settings", ())),
             close=bool(item.get("close", False)),
             source=f"{name}:{_line_of(node, ['questions', i])}",
         )

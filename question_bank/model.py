@@ -54,6 +54,15 @@ PURPOSE_LABELS: dict[str, str] = {
     "personal": "About what matters to you",
 }
 
+SETTINGS: tuple[str, ...] = ("onsite", "field", "shift", "hybrid", "remote")
+SETTING_LABELS: dict[str, str] = {
+    "onsite": "on site",
+    "field": "out and about (field or mobile)",
+    "shift": "shift work",
+    "hybrid": "office or hybrid",
+    "remote": "remote",
+}
+
 PLACEHOLDER_PATTERN = re.compile(r"\{([^{}]*)\}")
 
 
@@ -72,6 +81,7 @@ class Question:
     red_flags: tuple[str, ...] = ()
     follow_ups: tuple[str, ...] = ()
     subject: str = ""  # a narrow subject shared with close cousins; at most two per list
+    settings: tuple[str, ...] = ()  # the work settings it suits (office days suit no truck driver); empty: any
     close: bool = False  # a question to end the interview with, kept for the last place
     source: str = ""  # "file:line", for error messages
 
@@ -84,6 +94,7 @@ class Homework:
     text: str
     company_types: tuple[str, ...] = ()
     role_families: tuple[str, ...] = ()
+    settings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,8 @@ def test_ask_json_contract() -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
-    assert set(data) == {"company", "role", "stage", "company_type", "priorities", "questions", "homework"}
+    assert set(data) == {"company", "role", "stage", "company_type", "setting", "priorities", "questions", "homework"}
+    assert data["setting"] == "hybrid"  # a Data Engineer: office or hybrid, read from the title
     assert data["company"] == "Acme" and data["role"] == "Data Engineer"
     assert data["stage"] == "hiring_manager" and data["company_type"] is None
     assert data["priorities"] == ["remote", "learning"]

@@ -7,7 +7,17 @@ import random
 import pytest
 
 from bot.engine.dialogue import EngineContext
-from bot.engine.tailor import OPENER_ID, OPENER_MIN_COUNT, Profile, _crowded, homework, replacement, role_family, select
+from bot.engine.tailor import (
+    OPENER_ID,
+    OPENER_MIN_COUNT,
+    Profile,
+    _crowded,
+    homework,
+    replacement,
+    role_family,
+    select,
+    work_setting,
+)
 from question_bank.model import COMPANY_TYPES, PURPOSES, STAGES, TOPICS, fill_placeholders
 from question_bank.similarity import content_words, near_duplicates
 
@@ -225,3 +235,25 @@ def test_a_swapped_close_is_another_close(ctx: EngineContext) -> None:
     picked = select(ctx.catalog, profile, 6)
     new = replacement(ctx.catalog, profile, picked[-1], picked[:-1], exclude=[q.id for q in picked])
     assert new is None or (new.close and new.id != picked[-1].id)
+
+
+OFFICE_WORDS = ("office day", "home days", "working from home", "work from home", "start remotely", "remote or hybrid")
+
+
+@pytest.mark.parametrize("role", ["HGV Driver", "Staff Nurse", "Electrician", "Warehouse Associate", "Line Cook"])
+def test_people_who_cannot_work_from_an_office_get_no_office_day_questions(ctx: EngineContext, role: str) -> None:
+    for stage in (None, "recruiter", "hiring_manager", "team", "offer"):
+        profile = Profile(company="Acme", role=role, stage=stage, priorities=("remote", "worklife"),
+                          setting=work_setting(role))  # fmt: skip
+        picked = select(ctx.catalog, profile, 8)
+        assert not [q.id for q in picked if any(w in q.text.lower() for w in OFFICE_WORDS)], (role, stage)
+        assert not any("remote or hybrid" in line for line in homework(ctx.bank, profile)), role
+
+
+def test_field_and_shift_workers_who_name_their_journey_get_questions_that_fit(ctx: EngineContext) -> None:
+    driver = Profile(company="Acme", role="Delivery Driver", stage="recruiter", priorities=("remote",),
+                     setting=work_setting("Delivery Driver"))  # fmt: skip
+    fitting = {"remote-first-and-last-job", "remote-overnight-notice", "remote-travel-time-paid", "remote-site-choice"}
+    assert len({q.id for q in select(ctx.catalog, driver, 6)} & fitting) >= 1
+    unknown = Profile(company="Acme", role="Wizard of Light Bulb Moments", priorities=("remote",))
+    assert work_setting("Wizard of Light Bulb Moments") is None and len(select(ctx.catalog, unknown, 6)) == 6

@@ -683,6 +683,7 @@ def _profile(session: Session) -> tailor.Profile:
         company_type=session.company_type,
         priorities=session.priorities,
         notes=session.notes,
+        setting=tailor.work_setting(session.role),
     )
 
 

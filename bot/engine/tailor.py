@@ -79,6 +79,35 @@ _HOMEWORK_FALLBACK = ("strategy", "culture", "role", "vacancy")
 MAX_PER_SUBJECT = 2  # questions on one narrow subject (time off, cover while away) in one list
 
 
+# Where a line of work usually happens; families missing here (sales, support, public service)
+# vary too much to assume. Job-title words come first: a warehouse picker works shifts, a field
+# engineer is out and about.
+_FAMILY_SETTINGS: dict[str, str] = {
+    "healthcare": "shift", "social_care": "field", "trades": "field", "logistics": "field",
+    "retail": "shift", "hospitality": "shift", "manufacturing": "shift", "education": "onsite",
+    "engineering": "hybrid", "data": "hybrid", "design": "hybrid", "product": "hybrid",
+    "marketing": "hybrid", "finance": "hybrid", "legal": "hybrid", "people": "hybrid",
+    "operations": "hybrid", "nonprofit": "hybrid",
+}  # fmt: skip
+_SETTING_WORDS: dict[str, tuple[str, ...]] = {
+    "remote": ("remote", "work from home", "home based", "home-based"),
+    "field": ("field", "mobile", "driver", "courier", "delivery", "travelling", "traveling", "home care"),
+    "shift": ("warehouse", "picker", "packer", "forklift", "night", "shift", "call center", "call centre"),
+}
+
+
+def work_setting(role: str | None) -> str | None:
+    """Where the work most likely happens, from the job title, or None when it can't be told."""
+    if not role:
+        return None
+    padded = " " + " ".join(re.sub(r"[^a-z0-9+ -]", " ", role.lower()).split()) + " "
+    for setting, words in _SETTING_WORDS.items():
+        if any(f" {word} " in padded for word in words):
+            return setting
+    family = role_family(role)
+    return _FAMILY_SETTINGS.get(family) if family else None
+
+
 def role_family(role: str | None) -> str | None:
     """The family a job title most likely belongs to, or None when nothing fits."""
     if not role:
@@ -101,6 +130,7 @@ class Profile:
     company_type: str | None = None
     priorities: tuple[str, ...] = ()
     notes: str | None = None
+    setting: str | None = None  # where the work happens (SETTINGS); None: no assumption
 
     def render(self, text: str) -> str:
         """A question template (or follow-up) filled for this person, in one pass, so braces in
@@ -158,6 +188,8 @@ def opener(profile: Profile) -> Question | None:
 def _eligible(q: Question, profile: Profile, family: str | None) -> bool:
     if profile.stage and profile.stage not in q.stages:
         return False
+    if q.settings and profile.setting and profile.setting not in q.settings:
+        return False  # no office-day questions for a driver, a nurse on shifts or an electrician
     if q.company_types and profile.company_type not in q.company_types:
         return False
     if q.role_families and family not in q.role_families:
@@ -394,6 +426,8 @@ def _suits(item: Homework, profile: Profile, family: str | None) -> bool:
     """A line tagged for some employers or lines of work is shown only when the person's match:
     with the employer type or the job unknown, only lines that suit anyone."""
     if item.company_types and profile.company_type not in item.company_types:
+        return False
+    if item.settings and profile.setting and profile.setting not in item.settings:
         return False
     return not item.role_families or family in item.role_families
 
