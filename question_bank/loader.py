@@ -245,6 +245,7 @@ def _load_question_file(path: Path, problems: list[BankProblem]) -> tuple[str, l
             follow_ups=tuple(item.get("follow_ups", ())),
             subject=item.get("subject", ""),
             settings=tuple(item.get("settings", ())),
+            levels=tuple(item.get("levels", ())),
             close=bool(item.get("close", False)),
             source=f"{name}:{_line_of(node, ['questions', i])}",
         )

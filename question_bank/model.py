@@ -54,6 +54,8 @@ PURPOSE_LABELS: dict[str, str] = {
     "personal": "About what matters to you",
 }
 
+LEVELS: tuple[str, ...] = ("intern", "early", "experienced", "senior", "executive")
+
 SETTINGS: tuple[str, ...] = ("onsite", "field", "shift", "hybrid", "remote")
 SETTING_LABELS: dict[str, str] = {
     "onsite": "on site",
@@ -82,6 +84,7 @@ class Question:
     follow_ups: tuple[str, ...] = ()
     subject: str = ""  # a narrow subject shared with close cousins; at most two per list
     settings: tuple[str, ...] = ()  # the work settings it suits (office days suit no truck driver); empty: any
+    levels: tuple[str, ...] = ()  # the seniority levels it suits (board questions for executives); empty: any
     close: bool = False  # a question to end the interview with, kept for the last place
     source: str = ""  # "file:line", for error messages
 

@@ -16,6 +16,7 @@ from bot.engine.tailor import (
     replacement,
     role_family,
     select,
+    seniority,
     work_setting,
 )
 from question_bank.model import COMPANY_TYPES, PURPOSES, STAGES, TOPICS, fill_placeholders
@@ -257,3 +258,18 @@ def test_field_and_shift_workers_who_name_their_journey_get_questions_that_fit(c
     assert len({q.id for q in select(ctx.catalog, driver, 6)} & fitting) >= 1
     unknown = Profile(company="Acme", role="Wizard of Light Bulb Moments", priorities=("remote",))
     assert work_setting("Wizard of Light Bulb Moments") is None and len(select(ctx.catalog, unknown, 6)) == 6
+
+
+def test_questions_fit_the_persons_level(ctx: EngineContext) -> None:
+    assert (seniority("VP of Engineering"), seniority("Software Engineering Intern"), seniority("Staff Nurse")) == (
+        "executive", "intern", None,
+    )  # fmt: skip
+    for stage in (None, "recruiter", "hiring_manager", "executive", "offer"):
+        vp = Profile(company="Acme", role="VP of Engineering", stage=stage, priorities=("growth", "learning", "role"),
+                     level="executive")  # fmt: skip
+        assert not {q.id for q in select(ctx.catalog, vp, 10)} & {"growth-specialist-track", "growth-offer-level"}
+        intern = Profile(company="Acme", role="Marketing Intern", stage=stage, priorities=("learning", "growth"),
+                         level="intern")  # fmt: skip
+        assert "learning-tuition-terms" not in {q.id for q in select(ctx.catalog, intern, 10)}
+    executive = Profile(company="Acme", role="CFO", stage="executive", priorities=("role",), level="executive")
+    assert any("executive" in q.levels for q in select(ctx.catalog, executive, 6))

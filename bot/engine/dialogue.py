@@ -684,6 +684,7 @@ def _profile(session: Session) -> tailor.Profile:
         priorities=session.priorities,
         notes=session.notes,
         setting=tailor.work_setting(session.role),
+        level=tailor.seniority(session.role),
     )
 
 

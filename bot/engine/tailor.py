@@ -96,6 +96,27 @@ _SETTING_WORDS: dict[str, tuple[str, ...]] = {
 }
 
 
+_LEVEL_WORDS: dict[str, tuple[str, ...]] = {
+    "executive": ("chief", "ceo", "cfo", "cto", "coo", "cmo", "cio", "cpo", "vp", "svp", "evp", "vice president",
+                  "president", "founder", "co-founder", "cofounder", "managing director", "head of", "director",
+                  "managing partner", "general manager"),
+    "senior": ("senior", "sr", "lead", "principal", "staff engineer"),
+    "intern": ("intern", "internship", "student", "placement", "co-op", "summer analyst", "work experience"),
+    "early": ("junior", "jr", "graduate", "grad", "entry level", "entry-level", "apprentice", "trainee", "assistant"),
+}  # fmt: skip
+
+
+def seniority(role: str | None) -> str | None:
+    """The person's level from the job title, or None when the title doesn't say."""
+    if not role:
+        return None
+    padded = " " + " ".join(re.sub(r"[^a-z0-9+ -]", " ", role.lower()).split()) + " "
+    for level, words in _LEVEL_WORDS.items():
+        if any(f" {word} " in padded for word in words):
+            return level
+    return None
+
+
 def work_setting(role: str | None) -> str | None:
     """Where the work most likely happens, from the job title, or None when it can't be told."""
     if not role:
@@ -131,6 +152,7 @@ class Profile:
     priorities: tuple[str, ...] = ()
     notes: str | None = None
     setting: str | None = None  # where the work happens (SETTINGS); None: no assumption
+    level: str | None = None  # seniority (LEVELS); None: no assumption
 
     def render(self, text: str) -> str:
         """A question template (or follow-up) filled for this person, in one pass, so braces in
@@ -190,6 +212,8 @@ def _eligible(q: Question, profile: Profile, family: str | None) -> bool:
         return False
     if q.settings and profile.setting and profile.setting not in q.settings:
         return False  # no office-day questions for a driver, a nurse on shifts or an electrician
+    if q.levels and profile.level and profile.level not in q.levels:
+        return False  # no "growing without becoming a manager" for a VP, no degree sponsorship for an intern
     if q.company_types and profile.company_type not in q.company_types:
         return False
     if q.role_families and family not in q.role_families:
@@ -217,6 +241,8 @@ def _score(q: Question, profile: Profile, family: str | None, priorities: tuple[
         score += 15  # written for this kind of employer: beats a generic question on the same topic
     if q.role_families:
         score += 15
+    if q.levels and profile.level in q.levels and len(q.levels) <= 2:
+        score += 40  # written for this level: an executive's mandate, an intern's return offer
     if profile.stage and len(q.stages) <= 2:
         score += 5  # written for this very conversation
     if "tech" in q.topics and "tech" not in profile.priorities:
