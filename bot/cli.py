@@ -27,7 +27,7 @@ from bot.engine.tailor import work_setting
 from bot.runner import ConversationRunner
 from bot.store import open_store
 from question_bank import Bank, BankError, default_bank, load_bank
-from question_bank.model import COMPANY_TYPES, PURPOSES, ROLE_FAMILIES, STAGES, TOPICS
+from question_bank.model import COMPANY_TYPES, LEVELS, PURPOSES, ROLE_FAMILIES, SETTINGS, STAGES, TOPICS
 
 log = logging.getLogger("revq")
 
@@ -362,6 +362,12 @@ def bank_stats(bank: Bank) -> str:
         ("purpose", PURPOSES, Counter(q.purpose for q in bank.questions)),
         ("company type", COMPANY_TYPES, Counter(c for q in bank.questions for c in q.company_types)),
         ("role family", ROLE_FAMILIES, Counter(r for q in bank.questions for r in q.role_families)),
+        (
+            "work setting (questions for some settings only)",
+            SETTINGS,
+            Counter(s for q in bank.questions for s in q.settings),
+        ),
+        ("level (questions for some levels only)", LEVELS, Counter(lv for q in bank.questions for lv in q.levels)),
         ("sensitivity", ("low", "medium", "high"), Counter(q.sensitivity for q in bank.questions)),
     ]
     lines = [f"{len(bank.questions)} questions"]
