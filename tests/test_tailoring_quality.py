@@ -7,14 +7,16 @@ topic extraction or below a 95% persona pass rate.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from bot.engine import tailor
 from bot.engine.dialogue import EngineContext
-from bot.engine.tailor import Profile, select
+from bot.engine.tailor import Profile, select, seniority, work_setting
 from question_bank.model import PURPOSES, TOPICS
 from question_bank.priorities import PriorityMatcher
 from tests.conftest import QUALITY_REPORT
@@ -66,14 +68,21 @@ def test_topic_extraction_micro_f1(ctx: EngineContext) -> None:
     assert f1 >= MIN_F1, "\n".join([f"micro-F1 {f1:.3f} < {MIN_F1}", *misses[:40]])
 
 
-def persona_failures(ctx: EngineContext, persona: dict[str, Any], count: int = 6) -> list[str]:
-    profile = Profile(
+def persona_profile(ctx: EngineContext, persona: dict[str, Any]) -> Profile:
+    """The profile the engine builds: setting and level read from the title, as in a conversation."""
+    return Profile(
         company=persona["company"],
         role=persona.get("role"),
         stage=persona.get("stage"),
         company_type=persona.get("company_type"),
         priorities=tuple(ctx.matcher.match(persona["priorities"])),
+        setting=work_setting(persona.get("role")),
+        level=seniority(persona.get("role")),
     )
+
+
+def persona_failures(ctx: EngineContext, persona: dict[str, Any], count: int = 6) -> list[str]:
+    profile = persona_profile(ctx, persona)
     picked = select(ctx.catalog, profile, count)
     texts = [profile.render(q.text) for q in picked]
     covered = {t for q in picked for t in q.topics}
@@ -87,6 +96,61 @@ def persona_failures(ctx: EngineContext, persona: dict[str, Any], count: int = 6
     if len(picked) != count:
         problems.append(f"only {len(picked)} questions")
     return problems
+
+
+# What a reader checks in each list, against the person as labelled (not as revq reads them).
+OFFICE_DAYS = ("office day", "home days", "working from home", "work from home", "start remotely", "remote or hybrid",
+               "fully remote")  # fmt: skip
+LEVEL_MISFITS = {
+    "executive": ("without becoming a manager", "what level is this offer", "time with senior leaders",
+                  "junior people learn", "interns"),
+    "intern": ("part time for a degree", "equity", "the board", "leadership team", "first ninety days"),
+}  # fmt: skip
+NOT_TECHNICAL = ("healthcare", "social_care", "education", "trades", "logistics", "retail", "hospitality",
+                 "manufacturing", "public_service", "legal", "finance", "people", "nonprofit", "support",
+                 "sales")  # fmt: skip
+
+
+def reader_checks(ctx: EngineContext, persona: dict[str, Any], count: int = 8) -> dict[str, bool]:
+    """Each check a careful reader would make of this person's list, True when it holds."""
+    profile = persona_profile(ctx, persona)
+    picked = select(ctx.catalog, profile, count)
+    texts = [profile.render(q.text).lower() for q in picked]
+    homework_lines = [line.lower() for line in tailor.homework(ctx.bank, profile)]
+    kind, family = persona.get("company_type"), tailor.role_family(persona.get("role"))
+    subjects = [q.subject for q in picked if q.subject]
+    misfits = LEVEL_MISFITS.get(persona.get("level") or "", ())
+    return {
+        "no office days for on-site, field or shift work": persona.get("setting") not in ("onsite", "field", "shift")
+        or not any(words in text for text in texts + homework_lines for words in OFFICE_DAYS),
+        "no level misfit": not any(words in text for text in texts for words in misfits),
+        "homework suits the employer": (
+            kind in ("startup", "scaleup") or not any("funding round" in h for h in homework_lines)
+        )
+        and (kind == "enterprise" or not any("earnings call" in h for h in homework_lines))
+        and (family not in NOT_TECHNICAL or not any("engineering blog" in h for h in homework_lines)),
+        "no unasked pay": "compensation" in persona["expected_topics"]
+        or persona.get("stage") == "offer"
+        or not any(q.topics[0] == "compensation" for q in picked),
+        "no two on one narrow subject": all(subjects.count(s) <= 2 for s in subjects),
+        "possessives read right": not any(re.search(r"s's\b", text) for text in texts + homework_lines),
+    }
+
+
+def test_reader_checks_hold_for_the_personas(ctx: EngineContext) -> None:
+    results = {
+        persona["company"] + " / " + str(persona.get("role")): reader_checks(ctx, persona) for persona in PERSONAS
+    }
+    names = next(iter(results.values())).keys()
+    for name in names:
+        passed = sum(checks[name] for checks in results.values())
+        QUALITY_REPORT[f"check: {name}"] = f"{passed / len(results):.1%} ({passed} of {len(results)})"
+    failing = {
+        who: [n for n, ok in checks.items() if not ok] for who, checks in results.items() if not all(checks.values())
+    }
+    overall = 1 - len(failing) / len(results)
+    QUALITY_REPORT["reader checks, all passed"] = f"{overall:.1%} of {len(results)} personas"
+    assert overall >= MIN_PERSONA_PASS, "\n".join(f"{who}: {problems}" for who, problems in failing.items())
 
 
 def test_persona_pass_rate(ctx: EngineContext) -> None:
