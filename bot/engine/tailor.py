@@ -47,10 +47,11 @@ _ROLE_FAMILY_WORDS: dict[str, tuple[str, ...]] = {
     "finance": ("finance", "accountant", "accounting", "bookkeeper", "auditor", "controller", "financial",
                 "payroll", "payroll administrator", "payroll officer", "treasury", "actuary", "underwriter"),
     "people": ("hr", "human resources", "recruiter", "talent", "people partner"),
-    "healthcare": ("nurse", "doctor", "physician", "clinical", "clinician", "therapist", "pharmacist",
+    "healthcare": ("nurse", "doctor", "physician", "clinical", "clinician", "therapist", "pharmacist", "pharmacy",
                    "medical", "paramedic", "dental", "midwife", "radiographer", "phlebotomist", "surgeon"),
     "education": ("teacher", "tutor", "lecturer", "professor", "instructor", "educator", "teaching",
-                  "teaching assistant", "headteacher", "principal", "school"),
+                  "teaching assistant", "headteacher", "principal", "school", "early years", "nursery",
+                  "childcare"),
     "legal": ("lawyer", "attorney", "paralegal", "legal", "solicitor", "counsel", "compliance"),
     "trades": ("electrician", "plumber", "carpenter", "mechanic", "technician", "welder", "hvac",
                "installer", "construction", "roofer", "joiner", "bricklayer", "apprentice", "site manager"),
@@ -74,6 +75,7 @@ _ROLE_FAMILY_WORDS: dict[str, tuple[str, ...]] = {
 TECHNICAL_FAMILIES = frozenset({"engineering", "data"})
 SAME_TOPIC_COST = 60.0
 OPENER_MIN_COUNT = 4  # shorter lists have no room for it beside all three purposes
+DEFAULT_LEVEL = "experienced"  # a title that names no level: neither intern nor executive questions
 CLOSE_MIN_COUNT = 5  # a list this long ends with a closing question (not at the offer stage)
 _HOMEWORK_FALLBACK = ("strategy", "culture", "role", "vacancy")
 MAX_PER_SUBJECT = 2  # questions on one narrow subject (time off, cover while away) in one list
@@ -92,7 +94,8 @@ _FAMILY_SETTINGS: dict[str, str] = {
 _SETTING_WORDS: dict[str, tuple[str, ...]] = {
     "remote": ("remote", "work from home", "home based", "home-based"),
     "field": ("field", "mobile", "driver", "courier", "delivery", "travelling", "traveling", "home care"),
-    "shift": ("warehouse", "picker", "packer", "forklift", "night", "shift", "call center", "call centre"),
+    "shift": ("warehouse", "picker", "packer", "forklift", "night", "shift", "call center", "call centre",
+              "customer service", "police", "constable", "firefighter", "paramedic", "prison officer"),
 }
 
 
@@ -212,8 +215,8 @@ def _eligible(q: Question, profile: Profile, family: str | None) -> bool:
         return False
     if q.settings and profile.setting and profile.setting not in q.settings:
         return False  # no office-day questions for a driver, a nurse on shifts or an electrician
-    if q.levels and profile.level and profile.level not in q.levels:
-        return False  # no "growing without becoming a manager" for a VP, no degree sponsorship for an intern
+    if q.levels and (profile.level or DEFAULT_LEVEL) not in q.levels:
+        return False  # no "growing without becoming a manager" for a VP, no board questions for a teacher
     if q.company_types and profile.company_type not in q.company_types:
         return False
     if q.role_families and family not in q.role_families:
