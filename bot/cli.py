@@ -23,7 +23,7 @@ from bot.engine.dialogue import EngineContext, step
 from bot.engine.events import Form
 from bot.engine.replies import FieldErrors, QuestionSet, Say
 from bot.engine.session import Session
-from bot.engine.tailor import work_setting
+from bot.engine.tailor import seniority, work_setting
 from bot.runner import ConversationRunner
 from bot.store import open_store
 from question_bank import Bank, BankError, default_bank, load_bank
@@ -42,6 +42,8 @@ examples:
   printf 'Acme\\nData Engineer\\n2\\nskip\\nremote work\\nskip\\n' | revq chat --new
   revq ask --company Acme --role "Data Engineer" --stage hiring_manager \\
            --priorities "remote work and a learning budget" --format json
+  revq ask --company "Brightline Contractors" --role "Electrician" --setting field \\
+           --priorities "home time and tools"
   revq bank validate                 check the question bank files
   revq bank stats                    count questions per topic, stage and purpose
 
@@ -125,6 +127,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--company-type",
         type=_choice("--company-type", COMPANY_TYPES),
         help=f"the kind of employer: {', '.join(COMPANY_TYPES)}",
+    )
+    ask.add_argument(
+        "--setting",
+        type=_choice("--setting", SETTINGS),
+        help=f"where you will mostly work: {', '.join(SETTINGS)} (default: read from --role)",
+    )
+    ask.add_argument(
+        "--level",
+        type=_choice("--level", LEVELS),
+        help=f"how senior the job is: {', '.join(LEVELS)} (default: read from --role)",
     )
     ask.add_argument("--priorities", help="what matters to you, in your own words, most important first")
     ask.add_argument("--notes", help="what you already know about the employer")
@@ -310,7 +322,9 @@ def ask_form(args: argparse.Namespace, at: float) -> Form:
              if value is not None}  # fmt: skip
     if args.priorities is not None and args.priorities.strip():
         typed["priorities"] = args.priorities
-    picked = {slot: (value,) for slot, value in (("stage", args.stage), ("company_type", args.company_type)) if value}
+    chosen = (("stage", args.stage), ("company_type", args.company_type), ("setting", args.setting),
+              ("level", args.level))  # fmt: skip
+    picked = {slot: (value,) for slot, value in chosen if value}
     return Form(at, typed=typed, picked=picked)
 
 
@@ -328,7 +342,9 @@ def ask_json(session: Session, question_set: QuestionSet) -> dict[str, Any]:
         "role": session.role,
         "stage": session.stage,
         "company_type": session.company_type,
-        "setting": work_setting(session.role),  # where the work happens, read from the job title; null: unknown
+        # Where the work happens and how senior it is: as given, else read from the job title; null: unknown.
+        "setting": session.setting or work_setting(session.role),
+        "level": session.level or seniority(session.role),
         "priorities": list(session.priorities),
         "questions": [
             {

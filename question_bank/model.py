@@ -58,11 +58,18 @@ LEVELS: tuple[str, ...] = ("intern", "early", "experienced", "senior", "executiv
 
 SETTINGS: tuple[str, ...] = ("onsite", "field", "shift", "hybrid", "remote")
 SETTING_LABELS: dict[str, str] = {
-    "onsite": "on site",
-    "field": "out and about (field or mobile)",
-    "shift": "shift work",
-    "hybrid": "office or hybrid",
-    "remote": "remote",
+    "onsite": "At one workplace, such as a school or an office I go to every day",
+    "field": "Out and about: driving, visiting homes or moving between sites",
+    "shift": "On shifts, such as on a ward, in a store or in a warehouse",
+    "hybrid": "In an office, some days from home",
+    "remote": "Mostly from home",
+}
+LEVEL_LABELS: dict[str, str] = {
+    "intern": "Intern, student or placement",
+    "early": "Early career: first years, junior or graduate",
+    "experienced": "Experienced",
+    "senior": "Senior or lead",
+    "executive": "Executive: director, VP, head of, chief",
 }
 
 PLACEHOLDER_PATTERN = re.compile(r"\{([^{}]*)\}")

@@ -81,7 +81,9 @@ def test_ask_json_contract() -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
-    assert set(data) == {"company", "role", "stage", "company_type", "setting", "priorities", "questions", "homework"}
+    assert set(data) == {
+        "company", "role", "stage", "company_type", "setting", "level", "priorities", "questions", "homework",
+    }  # fmt: skip
     assert data["setting"] == "hybrid"  # a Data Engineer: office or hybrid, read from the title
     assert data["company"] == "Acme" and data["role"] == "Data Engineer"
     assert data["stage"] == "hiring_manager" and data["company_type"] is None
@@ -94,6 +96,16 @@ def test_ask_json_contract() -> None:
         assert "{" not in q["text"]
     assert data["questions"][0]["topics"][0] == "remote" or data["questions"][1]["topics"][0] == "remote"
     assert 3 <= len(data["homework"]) <= 5 and all(isinstance(h, str) for h in data["homework"])
+
+
+def test_ask_setting_and_level_flags_override_the_title() -> None:
+    done = revq("ask", "--company", "Acme", "--role", "Data Engineer", "--setting", "field", "--level", "intern",
+                "--priorities", "remote work", "--format", "json")  # fmt: skip
+    data = json.loads(done.stdout)
+    assert (data["setting"], data["level"]) == ("field", "intern")
+    vp = json.loads(revq("ask", "--company", "Acme", "--role", "VP of Sales", "--priorities", "team",
+                         "--format", "json").stdout)  # fmt: skip
+    assert vp["level"] == "executive" and vp["setting"] is None
 
 
 def test_ask_json_with_nothing_optional() -> None:

@@ -6,7 +6,8 @@ import ast
 from pathlib import Path
 
 from bot.engine.dialogue import EngineContext, step
-from bot.engine.events import Text
+from bot.engine.dialogue import _profile as dialogue_profile
+from bot.engine.events import Form, Text
 from bot.engine.replies import Document, QuestionSet
 from bot.engine.session import Session
 from question_bank.model import PURPOSES, Bank
@@ -490,3 +491,27 @@ def test_the_list_ends_with_a_closing_group_and_more_has_none(chat: Conversation
     assert shown.cards[-1].number == len(shown.cards)
     more = question_set(chat.say("more"))
     assert all(group.purpose != "close" for group in more.groups)
+
+
+def test_where_the_work_happens_is_asked_only_when_the_title_does_not_tell(chat: Conversation) -> None:
+    chat.start()
+    chat.say("Acme")
+    asked = asks(chat.say("Account Executive"))[-1]  # could be an office, the road or a store
+    assert asked.slot == "setting" and (asked.step, asked.total_steps) == (3, 7)
+    assert "Out and about" in " ".join(c.label for c in asked.choices)
+    chat.pick("setting", "field")
+    assert chat.session is not None and chat.session.setting == "field"
+    assert asks(chat.last.replies if chat.last else ())[-1].slot == "stage"
+
+    other = Conversation(chat.ctx)
+    other.start()
+    other.say("Acme")
+    assert asks(other.say("Staff Nurse"))[-1].slot == "stage"  # a nurse works shifts: not asked
+
+
+def test_setting_and_level_given_in_a_form_win_over_the_title(ctx: EngineContext) -> None:
+    form = Form(1.0, typed={"company": "Acme", "role": "Data Engineer", "priorities": "remote work"},
+                picked={"setting": ("remote",), "level": ("executive",)})  # fmt: skip
+    result = step(None, form, ctx)
+    assert result.session.setting == "remote" and result.session.level == "executive"
+    assert dialogue_profile(result.session).level == "executive"

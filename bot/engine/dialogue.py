@@ -28,7 +28,9 @@ from bot.engine.replies import (
 from bot.engine.session import Session
 from question_bank.model import (
     COMPANY_TYPE_LABELS,
+    LEVEL_LABELS,
     PURPOSE_LABELS,
+    SETTING_LABELS,
     STAGE_LABELS,
     STAGE_TITLES,
     Bank,
@@ -546,7 +548,8 @@ def _prompt_again(turn: _Turn) -> None:
 
 
 def _ask(turn: _Turn, slot: Slot) -> Ask:
-    index = turn.ctx.slots.index(slot)
+    shown = intake.asked_slots(turn.ctx.slots, turn.session)
+    index = shown.index(slot) if slot in shown else turn.ctx.slots.index(slot)
     return Ask(
         slot=slot.name,
         prompt=slot.prompt,
@@ -555,7 +558,7 @@ def _ask(turn: _Turn, slot: Slot) -> Ask:
         free_text=slot.free_text,
         can_skip=slot.can_skip,
         step=index + 1,
-        total_steps=len(turn.ctx.slots),
+        total_steps=max(len(shown), index + 1),
         earlier_answer=turn.session.earlier.get(slot.name),
     )
 
@@ -683,8 +686,8 @@ def _profile(session: Session) -> tailor.Profile:
         company_type=session.company_type,
         priorities=session.priorities,
         notes=session.notes,
-        setting=tailor.work_setting(session.role),
-        level=tailor.seniority(session.role),
+        setting=session.setting or tailor.work_setting(session.role),
+        level=session.level or tailor.seniority(session.role),
     )
 
 
@@ -697,8 +700,9 @@ def _describe_answer(bank: Bank, session: Session, slot: str) -> str:
         return _topic_labels(bank, session.priorities) or "skipped"
     value = getattr(session, slot)
     if value is None:
-        return "skipped" if slot not in ("stage", "company_type") else "not sure"
-    labels = {"stage": STAGE_LABELS, "company_type": COMPANY_TYPE_LABELS}.get(slot, {})
+        return "skipped" if slot not in ("stage", "company_type", "setting", "level") else "not sure"
+    labels = {"stage": STAGE_LABELS, "company_type": COMPANY_TYPE_LABELS, "setting": SETTING_LABELS,
+              "level": LEVEL_LABELS}.get(slot, {})  # fmt: skip
     return labels.get(value, str(value))
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from bot.engine.input_text import QUOTES, one_line
 from bot.engine.replies import Choice
 from bot.engine.session import Session
-from question_bank.model import COMPANY_TYPE_LABELS, STAGE_LABELS, Bank
+from bot.engine.tailor import work_setting
+from question_bank.model import COMPANY_TYPE_LABELS, LEVEL_LABELS, SETTING_LABELS, STAGE_LABELS, Bank
 from question_bank.priorities import MAX_PRIORITIES, PriorityMatcher
 
 ANY = "any"  # the value of "not sure" for stage and company type
@@ -50,6 +51,19 @@ class Slot:
     skip_note: str = ""  # what skipping means, said when the person skips
     form_problem: str = ""  # what to fix when this field of a form (a modal, flags) can't be read
     form_required: str = ""  # what to say when a form leaves this field empty and it can't be skipped
+    needed: Callable[[Session], bool] | None = None  # None: always asked; else asked only when it says so
+
+    def asked(self, session: Session) -> bool:
+        return self.needed is None or self.needed(session)
+
+
+def _setting_unclear(session: Session) -> bool:
+    """Where the work happens is asked only when a job title was given and doesn't tell."""
+    return bool(session.role) and work_setting(session.role) is None
+
+
+def _never(session: Session) -> bool:
+    return False  # filled by forms and flags only: the title usually tells, and one more question costs more
 
 
 def _choices(labels: dict[str, str]) -> tuple[Choice, ...]:
@@ -68,6 +82,11 @@ def build_slots(bank: Bank) -> tuple[Slot, ...]:
         Slot("role", "What's the job title? (Or say skip.)", can_skip=True,
              skip_note="Fine, I'll keep the questions general.",
              form_problem="Type a job title, such as Data Engineer or Nurse, or leave this empty."),
+        Slot("setting", "Where will you mostly do this job?", can_skip=True, choices=_choices(SETTING_LABELS),
+             free_text=False, skip_note="Fine, I won't assume where you work.",
+             form_problem="Pick where you will mostly work, or Not sure.", needed=_setting_unclear),
+        Slot("level", "How senior is this job?", can_skip=True, choices=_choices(LEVEL_LABELS), free_text=False,
+             form_problem="Pick how senior the job is, or Not sure.", needed=_never),
         Slot("stage", "Who will you be talking to?", can_skip=True, choices=_choices(STAGE_LABELS),
              free_text=False, skip_note="I'll mix questions for any stage.",
              form_problem="Pick who you will be talking to, or Not sure."),
@@ -88,7 +107,12 @@ def build_slots(bank: Bank) -> tuple[Slot, ...]:
 
 
 def next_slot(slots: tuple[Slot, ...], session: Session) -> Slot | None:
-    return next((s for s in slots if s.name not in session.answered), None)
+    return next((s for s in slots if s.name not in session.answered and s.asked(session)), None)
+
+
+def asked_slots(slots: tuple[Slot, ...], session: Session) -> tuple[Slot, ...]:
+    """The slots this person is asked, for "step 3 of 7": some depend on earlier answers."""
+    return tuple(s for s in slots if s.asked(session))
 
 
 # --- parsers ---------------------------------------------------------------------------
@@ -119,6 +143,20 @@ _COMPANY_TYPE_WORDS: dict[str, tuple[str, ...]] = {
                   "not for profit", "not-for-profit"),
     "agency": ("agency", "consultancy", "consulting", "consultant", "firm", "studio", "staffing",
                "contractor", "outsourc"),
+}  # fmt: skip
+_SETTING_WORDS: dict[str, tuple[str, ...]] = {
+    "onsite": ("on site", "onsite", "one place", "one workplace", "school", "same place"),
+    "field": ("field", "mobile", "driving", "on the road", "out and about", "visits", "between sites"),
+    "shift": ("shift", "shifts", "rota", "nights", "ward", "store", "warehouse"),
+    "hybrid": ("office", "hybrid", "some days from home"),
+    "remote": ("remote", "from home", "home"),
+}  # fmt: skip
+_LEVEL_WORDS: dict[str, tuple[str, ...]] = {
+    "intern": ("intern", "internship", "student", "placement"),
+    "early": ("junior", "graduate", "entry", "first job", "early"),
+    "experienced": ("experienced", "mid", "middle"),
+    "senior": ("senior", "lead", "principal"),
+    "executive": ("executive", "director", "vp", "chief", "head of", "c level"),
 }  # fmt: skip
 _NOT_SURE = ("not sure", "unsure", "dont know", "do not know", "no idea", "idk", "any", "unknown",
              "dunno", "no clue", "both", "mixed", "several", "all of them", "")  # fmt: skip
@@ -248,6 +286,14 @@ def parse_answer(slot: Slot, text: str, matcher: PriorityMatcher) -> Parsed:
         "role": lambda: parse_role(text),
         "stage": lambda: parse_stage(text, slot),
         "company_type": lambda: parse_company_type(text, slot),
+        "setting": lambda: (
+            _pick_by_words(text, slot.choices, _SETTING_WORDS)
+            or Parsed.reject("Pick a number from the list, or say skip.")
+        ),
+        "level": lambda: (
+            _pick_by_words(text, slot.choices, _LEVEL_WORDS)
+            or Parsed.reject("Pick a number from the list, or say skip.")
+        ),
         "priorities": lambda: parse_priorities(text, slot, matcher),
         "notes": lambda: parse_notes(text),
     }

@@ -23,6 +23,8 @@ class Session:
     role: str | None = None
     stage: str | None = None  # None once answered means "any stage"
     company_type: str | None = None
+    setting: str | None = None  # where the work happens, when the person said so (else read from the title)
+    level: str | None = None  # their seniority, when they said so (else read from the title)
     priorities: tuple[str, ...] = ()
     notes: str | None = None
     answered: tuple[str, ...] = ()  # slots answered or skipped, in order, for "back"
@@ -86,7 +88,7 @@ def _check_types(session: Session) -> None:
         raise SessionCorrupt("started must be true or false")
     if session.status not in ("intake", "results", "paused"):
         raise SessionCorrupt(f"unknown status {session.status!r}")
-    for name in ("company", "role", "stage", "company_type", "notes"):
+    for name in ("company", "role", "stage", "company_type", "setting", "level", "notes"):
         value = getattr(session, name)
         if value is not None and not isinstance(value, str):
             raise SessionCorrupt(f"{name} must be text")

@@ -94,8 +94,22 @@ _FAMILY_SETTINGS: dict[str, str] = {
 _SETTING_WORDS: dict[str, tuple[str, ...]] = {
     "remote": ("remote", "work from home", "home based", "home-based"),
     "field": ("field", "mobile", "driver", "courier", "delivery", "travelling", "traveling", "home care"),
-    "shift": ("warehouse", "picker", "packer", "forklift", "night", "shift", "call center", "call centre",
-              "customer service", "police", "constable", "firefighter", "paramedic", "prison officer"),
+    "shift": (
+        "warehouse",
+        "picker",
+        "packer",
+        "forklift",
+        "night",
+        "shift",
+        "call center",
+        "call centre",
+        "customer service",
+        "police",
+        "constable",
+        "firefighter",
+        "paramedic",
+        "prison officer",
+    ),
 }
 
 

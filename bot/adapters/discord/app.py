@@ -350,6 +350,8 @@ def build_tree(client: discord.Client, front: DiscordFrontEnd) -> app_commands.C
     choices = {slot.name: slot.choices for slot in front.slots}
     stages = [app_commands.Choice(name=c.label[:100], value=c.value) for c in choices.get("stage", ())][:25]
     kinds = [app_commands.Choice(name=c.label[:100], value=c.value) for c in choices.get("company_type", ())][:25]
+    settings = [app_commands.Choice(name=c.label[:100], value=c.value) for c in choices.get("setting", ())][:25]
+    levels = [app_commands.Choice(name=c.label[:100], value=c.value) for c in choices.get("level", ())][:25]
     group = app_commands.Group(name="revq", description="Prepare questions to ask the employer in your job interview")
 
     @group.command(name="start", description="Answer a few questions in a form and get your question list")
@@ -367,8 +369,10 @@ def build_tree(client: discord.Client, front: DiscordFrontEnd) -> app_commands.C
         role="The job title, such as Staff Nurse or Data Engineer",
         company_type="What kind of employer it is",
         notes="Anything you already know about them",
+        setting="Where you will mostly work (otherwise read from the job title)",
+        level="How senior the job is (otherwise read from the job title)",
     )
-    @app_commands.choices(stage=stages, company_type=kinds)
+    @app_commands.choices(stage=stages, company_type=kinds, setting=settings, level=levels)
     async def ask(
         interaction: discord.Interaction[Any],
         company: app_commands.Range[str, 1, 100],
@@ -377,6 +381,8 @@ def build_tree(client: discord.Client, front: DiscordFrontEnd) -> app_commands.C
         role: app_commands.Range[str, 1, 100] | None = None,
         company_type: app_commands.Choice[str] | None = None,
         notes: app_commands.Range[str, 1, 600] | None = None,
+        setting: app_commands.Choice[str] | None = None,
+        level: app_commands.Choice[str] | None = None,
     ) -> None:
         options = {
             "company": company,
@@ -385,6 +391,8 @@ def build_tree(client: discord.Client, front: DiscordFrontEnd) -> app_commands.C
             "role": role,
             "company_type": company_type.value if company_type else None,
             "notes": notes,
+            "setting": setting.value if setting else None,
+            "level": level.value if level else None,
         }
         await front.guarded("ask", interaction, front.ask(interaction, options))
 

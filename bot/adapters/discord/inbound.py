@@ -63,7 +63,7 @@ def typed_answer(data: Mapping[str, Any]) -> str:
 def form_from_options(options: Mapping[str, str | None], at: float) -> tuple[Form, Draft]:
     """`/revq ask`'s options as one Form, filled as the modal fills it. Options left out are not given."""
     typed = {name: value for name in ("company", "role", "notes", "priorities") if (value := options.get(name))}
-    picked = {name: (value,) for name in ("stage", "company_type") if (value := options.get(name))}
+    picked = {name: (value,) for name in ("stage", "company_type", "setting", "level") if (value := options.get(name))}
     draft = {name: [value] for name, value in options.items() if value}
     return Form(at, typed=typed, picked=picked), draft
 
