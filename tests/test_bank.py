@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.engine.tailor import role_family
 from question_bank import BankError, load_bank
 from question_bank.loader import BANK_DIR, SCHEMA_PATH
 from question_bank.model import (
@@ -185,3 +186,41 @@ def test_bank_meets_the_coverage_floor(bank: Bank) -> None:
     for topic in TOPICS:  # every topic has lines for anyone, besides those for some employers or jobs
         lines = bank.topics[topic].homework
         assert 2 <= len([h for h in lines if not h.company_types and not h.role_families]) <= 6, topic
+
+
+def test_every_line_of_work_has_its_own_duty_questions(bank: Bank) -> None:
+    for family in ROLE_FAMILIES:
+        mine = [q for q in bank.questions if family in q.role_families]
+        assert len(mine) >= 8, family
+        assert sum(q.purpose == "duties" for q in mine) >= len(mine) // 2, family
+        assert all(q.red_flags for q in mine), family
+
+
+COMMON_TITLES = {
+    "healthcare": ["Registered Nurse", "Pharmacist", "Paramedic", "Dental Nurse", "Midwife"],
+    "social_care": ["Social Worker", "Support Worker", "Care Assistant", "Youth Worker"],
+    "education": ["Primary Teacher", "Teaching Assistant", "Lecturer", "Early Years Practitioner"],
+    "trades": ["Electrician", "Plumber", "Carpenter", "HVAC Technician", "Site Manager"],
+    "logistics": ["HGV Driver", "Delivery Driver", "Warehouse Associate", "Forklift Operator", "Dispatcher"],
+    "retail": ["Store Manager", "Sales Associate", "Cashier", "Assistant Manager"],
+    "hospitality": ["Line Cook", "Sous Chef", "Bartender", "Barista", "Hotel Front Desk Agent"],
+    "manufacturing": ["Production Operator", "Assembly Worker", "CNC Machinist", "Quality Inspector"],
+    "public_service": ["Police Constable", "Civil Servant", "Planning Officer", "Librarian"],
+    "finance": ["Accountant", "Bookkeeper", "Payroll Administrator", "Financial Controller"],
+    "legal": ["Paralegal", "Solicitor", "In-house Counsel", "Compliance Officer"],
+    "people": ["HR Advisor", "Recruiter", "Talent Acquisition Partner"],
+    "nonprofit": ["Programme Manager", "Fundraiser", "Volunteer Coordinator"],
+    "support": ["Customer Service Advisor", "Help Desk Analyst", "Customer Success Manager"],
+    "engineering": ["Backend Engineer", "Software Developer", "QA Tester"],
+    "data": ["Data Analyst", "Data Scientist"],
+    "design": ["UX Designer", "Graphic Designer"],
+    "sales": ["Account Executive", "Business Development Representative"],
+    "marketing": ["Marketing Manager", "Content Writer", "SEO Specialist"],
+}
+
+
+def test_common_job_titles_find_their_line_of_work() -> None:
+    wrong = {title: role_family(title) for family, titles in COMMON_TITLES.items() for title in titles
+             if role_family(title) != family}  # fmt: skip
+    assert not wrong, wrong
+    assert role_family("Wizard of Light Bulb Moments") is None

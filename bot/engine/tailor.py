@@ -57,7 +57,7 @@ _ROLE_FAMILY_WORDS: dict[str, tuple[str, ...]] = {
                "installer", "construction", "roofer", "joiner", "bricklayer", "apprentice", "site manager"),
     "social_care": ("social worker", "case manager", "caseworker", "case worker", "support worker",
                     "care worker", "care assistant", "caregiver", "carer", "youth worker", "counselor",
-                    "counsellor", "home care"),
+                    "counsellor", "home care", "care home"),
     "logistics": ("driver", "courier", "warehouse", "logistics", "dispatcher", "forklift", "delivery",
                   "truck", "lorry", "hgv", "cdl", "picker", "packer", "fleet"),
     "retail": ("retail", "store manager", "shop", "cashier", "sales associate", "merchandiser",
