@@ -53,7 +53,7 @@ def form_from_view(view: Mapping[str, Any], at: float) -> tuple[Form, bool]:
         at,
         typed={"company": typed("company"), "role": typed("role"), "priorities": priorities_typed,
                "notes": typed("notes")},
-        picked={"stage": picked("stage"), "company_type": picked("company_type"),
+        picked={"stage": picked("stage"), "company_type": picked("company_type"), "setting": picked("setting"),
                 "priorities": picked("priorities_picked")},
     )  # fmt: skip
     return form, bool(priorities_typed.strip())

@@ -46,6 +46,7 @@ FORM_INPUT = "value"  # the action id of every input in the modal
 FORM_BLOCKS: dict[str, str] = {  # block id per field
     "company": "company",
     "role": "role",
+    "setting": "setting",
     "stage": "stage",
     "company_type": "company_type",
     "priorities_picked": "priorities_picked",
@@ -533,6 +534,10 @@ def _form_blocks(slots: tuple[Slot, ...]) -> tuple[dict[str, Any], ...]:
     ]
     # A slot without choices would make a select Slack refuses; the engine always gives them.
     select: dict[str, Any]
+    if choices.get("setting"):
+        select = {"type": "static_select", "options": _options(choices["setting"])}
+        hint = "Leave it empty and revq reads it from the job title."
+        blocks.append(_input("setting", "Where will you mostly work?", select, hint=hint))
     if choices.get("stage"):
         select = {"type": "static_select", "options": _options(choices["stage"])}
         blocks.append(_input("stage", "Who will you be talking to?", select))
