@@ -246,6 +246,7 @@ def _load_question_file(path: Path, problems: list[BankProblem]) -> tuple[str, l
             subject=item.get("subject", ""),
             settings=tuple(item.get("settings", ())),
             levels=tuple(item.get("levels", ())),
+            alike=tuple(item.get("alike", ())),
             close=bool(item.get("close", False)),
             source=f"{name}:{_line_of(node, ['questions', i])}",
         )
@@ -348,6 +349,11 @@ def load_bank(directory: Path = BANK_DIR) -> Bank:
         else:
             seen[question.id] = question
     problems.extend(_near_duplicate_problems(list(seen.values())))
+    for question in seen.values():
+        for other in question.alike:
+            if other not in seen:
+                file, line = question.source.rsplit(":", 1)
+                problems.append(BankProblem(file, int(line), question.id, "alike", f"unknown question id {other!r}"))
     topics = _load_topics(directory / "topics.yaml", homework, problems)
     lexicon = _load_lexicon(directory / "lexicon.yaml", problems)
     if problems:

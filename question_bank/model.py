@@ -92,6 +92,7 @@ class Question:
     subject: str = ""  # a narrow subject shared with close cousins; at most two per list
     settings: tuple[str, ...] = ()  # the work settings it suits (office days suit no truck driver); empty: any
     levels: tuple[str, ...] = ()  # the seniority levels it suits (board questions for executives); empty: any
+    alike: tuple[str, ...] = ()  # ids of questions that mean much the same in other words; never listed together
     close: bool = False  # a question to end the interview with, kept for the last place
     source: str = ""  # "file:line", for error messages
 

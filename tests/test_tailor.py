@@ -273,3 +273,14 @@ def test_questions_fit_the_persons_level(ctx: EngineContext) -> None:
         assert "learning-tuition-terms" not in {q.id for q in select(ctx.catalog, intern, 10)}
     executive = Profile(company="Acme", role="CFO", stage="executive", priorities=("role",), level="executive")
     assert any("executive" in q.levels for q in select(ctx.catalog, executive, 6))
+
+
+def test_questions_alike_in_meaning_are_never_listed_together(ctx: EngineContext) -> None:
+    pairs = [(q.id, other) for q in ctx.bank.questions for other in q.alike]
+    assert ("worklife-vacation-taken", "benefits-leave-cover") in pairs
+    for profile in PROFILES[:150]:
+        ids = {q.id for q in select(ctx.catalog, profile, 10)}
+        assert not any(a in ids and b in ids for a, b in pairs), profile
+    both = Profile(company="Acme", priorities=("worklife", "benefits"))
+    ids = {q.id for q in select(ctx.catalog, both, 20)}
+    assert not {"worklife-vacation-taken", "benefits-leave-cover"} <= ids

@@ -273,8 +273,11 @@ def _score(q: Question, profile: Profile, family: str | None, priorities: tuple[
 
 
 def _crowded(q: Question, others: Iterable[Question], priorities: tuple[str, ...]) -> bool:
-    """Whether `others` already hold MAX_PER_SUBJECT questions on q's narrow subject; no limit
-    when that subject's topic is all the person asked about."""
+    """Whether `others` already hold a question that means the same as q (`alike`, either way), or
+    MAX_PER_SUBJECT on q's narrow subject, that limit lifted when its topic is all the person asked about."""
+    others = list(others)
+    if any(p.id in q.alike or q.id in p.alike for p in others):
+        return True
     if not q.subject or priorities == (q.topics[0],):
         return False
     return sum(p.subject == q.subject for p in others) >= MAX_PER_SUBJECT
