@@ -123,25 +123,24 @@ _LEVEL_WORDS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
-def seniority(role: str | None) -> str | None:
-    """The person's level from the job title, or None when the title doesn't say."""
+def _first_named(role: str | None, words_by_value: dict[str, tuple[str, ...]]) -> str | None:
+    """The first value whose words appear whole in the job title, or None."""
     if not role:
         return None
     padded = " " + " ".join(re.sub(r"[^a-z0-9+ -]", " ", role.lower()).split()) + " "
-    for level, words in _LEVEL_WORDS.items():
-        if any(f" {word} " in padded for word in words):
-            return level
-    return None
+    return next((value for value, words in words_by_value.items() if any(f" {w} " in padded for w in words)), None)
+
+
+def seniority(role: str | None) -> str | None:
+    """The person's level from the job title, or None when the title doesn't say."""
+    return _first_named(role, _LEVEL_WORDS)
 
 
 def work_setting(role: str | None) -> str | None:
     """Where the work most likely happens, from the job title, or None when it can't be told."""
-    if not role:
-        return None
-    padded = " " + " ".join(re.sub(r"[^a-z0-9+ -]", " ", role.lower()).split()) + " "
-    for setting, words in _SETTING_WORDS.items():
-        if any(f" {word} " in padded for word in words):
-            return setting
+    named = _first_named(role, _SETTING_WORDS)
+    if named is not None:
+        return named
     family = role_family(role)
     return _FAMILY_SETTINGS.get(family) if family else None
 
