@@ -27,7 +27,7 @@ def test_slots_are_asked_in_order_first_unfilled_first(chat: Conversation) -> No
     assert chat.session.stage == "hiring_manager" and chat.session.company_type == "enterprise"
     assert chat.session.priorities == ("role", "learning")
     assert len(result.cards) == chat.ctx.question_count  # the opener from the notes takes the first place
-    assert result.cards[0].id == "notes-opener" and "Berlin office" in result.cards[0].text
+    assert result.cards[0].id == "notes-opener" and "Berlin" not in result.cards[0].text  # never quoted
 
 
 def test_question_list_has_all_purposes_why_listen_for_and_homework(chat: Conversation) -> None:
@@ -270,7 +270,7 @@ def test_braces_in_company_are_rendered_literally(chat: Conversation) -> None:
     result = chat.complete(company=literal, notes="{notes} and {0}")
     assert literal in result.title
     opener = result.cards[0]
-    assert opener.text.startswith(f'While preparing, I read this about {literal}: "{{notes}} and {{0}}"')
+    assert opener.text.startswith(f"I read up on {literal}'s recent news") and "{0}" not in opener.text
     assert "the Data Engineer role" in opener.text
 
 
@@ -515,3 +515,21 @@ def test_setting_and_level_given_in_a_form_win_over_the_title(ctx: EngineContext
     result = step(None, form, ctx)
     assert result.session.setting == "remote" and result.session.level == "executive"
     assert dialogue_profile(result.session).level == "executive"
+
+
+
+def test_notes_are_never_quoted_and_hearsay_gets_a_private_word_of_caution(chat: Conversation) -> None:
+    notes = (
+        "my friend works there and says the manager is a nightmare and people cry in the bathroom "
+        + "they also said the new ward opened late " * 100
+    )
+    result = chat.complete(notes=notes)
+    note_words = notes.lower().split()
+    runs = {" ".join(note_words[i : i + 7]) for i in range(len(note_words) - 6)}
+    texts = [card.text.lower() for card in result.cards] + [line.lower() for line in result.homework]
+    assert not any(run in text for text in texts for run in runs)  # no 7 words in a row from the notes
+    coaching = said(chat.last.replies if chat.last else ())
+    assert "heard privately" in coaching and "keep them to yourself" in coaching
+    calm = Conversation(chat.ctx)
+    calm.complete(notes="They opened a new ward in March")
+    assert "in a few words of your own" in said(calm.last.replies if calm.last else ())

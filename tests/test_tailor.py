@@ -85,17 +85,16 @@ def test_excluded_questions_never_come_back(ctx: EngineContext) -> None:
         assert not {q.id for q in first} & {q.id for q in second}
 
 
-def test_notes_become_one_opening_question_that_reads_well(ctx: EngineContext) -> None:
+def test_notes_become_one_opening_question_that_never_quotes_them(ctx: EngineContext) -> None:
     for note in ("they just raised a Series B", "CEO quit. Stock fell 20%!!", "{company} {__class__}", "x" * 900):
         profile = Profile(company="Acme", priorities=("remote",), notes=note)
         opener = select(ctx.catalog, profile, 6)[0]
         text = profile.render(opener.text)
-        assert opener.id == OPENER_ID and text.endswith("?")
-        assert text.startswith('While preparing, I read this about Acme: "') and text.count('"') == 2
+        assert opener.id == OPENER_ID and text.endswith("?") and note not in text and "Series B" not in text
     braces = Profile(company="{role}", role="{company}", notes="{company} {__class__}")
     assert braces.render(select(ctx.catalog, braces, 4)[0].text) == (
-        'While preparing, I read this about {role}: "{company} {__class__}". '
-        "How is that shaping the plans for the {company} role?"
+        "I read up on {role}'s recent news before today; how are the latest changes shaping the plans for the "
+        "{company} role?"
     )
 
 

@@ -20,11 +20,16 @@ from question_bank.model import PURPOSES, Bank, Homework, Question, fill_placeho
 from question_bank.similarity import content_words, near_duplicates
 
 OPENER_ID = "notes-opener"
-_OPENER_TEXT = 'While preparing, I read this about {company}: "{notes}". How is that shaping the plans for {role}?'
+# The person's notes are theirs: the opener never quotes them (they may hold a friend's words or a
+# rumour). It asks about recent changes in general; a coaching line tells the person how to bring
+# their own research in, in their own words.
+_OPENER_TEXT = (
+    "I read up on {company}'s recent news before today; how are the latest changes shaping the plans for {role}?"
+)
 _OPENER_WHY = (
-    "It opens with your own research, which shows you did your homework, and it turns a fact "
-    "into a conversation about what the job will really involve. Put your note in your own words, "
-    "and leave out anything you heard privately or that could sound like gossip."
+    "It shows you did your homework and turns it into a conversation about what the job will really "
+    "involve. Add one fact you found, in a few words of your own, and leave out anything you heard "
+    "privately or that could sound like gossip."
 )
 _OPENER_LISTEN = (
     "Whether they connect it to day-to-day work and speak openly about it. A good answer adds "
@@ -173,7 +178,7 @@ class Profile:
     def render(self, text: str) -> str:
         """A question template (or follow-up) filled for this person, in one pass, so braces in
         their own words are never read as placeholders."""
-        return fill_placeholders(text, self.company, self.role, notes=opener_note(self.notes))
+        return fill_placeholders(text, self.company, self.role)
 
 
 @dataclass(frozen=True)
