@@ -31,6 +31,8 @@ _DISMISSALS: tuple[tuple[str, ...], ...] = tuple(
         "not really care", "not a concern", "not an issue", "couldnt care less", "care less about",
         "less about", "whatever", "is fine", "are fine", "is ok", "is okay", "fine already", "already fine",
         "is a given", "are a given", "not a big deal", "is what it is", "doesnt bother", "dont bother", "not fussy",
+        "not about", "not all about", "not just about", "not only about", "not just", "isnt that important",
+        "is not that important", "not that bothered", "not the main thing", "matters less", "not my main",
     )
 )  # fmt: skip
 _DISMISS_WINDOW = 4

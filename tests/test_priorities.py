@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from bot.engine.dialogue import EngineContext
 from question_bank.model import Lexicon
 from question_bank.priorities import PriorityMatcher, stem, words
 
@@ -56,3 +59,20 @@ def test_limit_and_huge_text() -> None:
     assert MATCHER.match(text) == ["compensation", "learning", "remote", "growth", "mentorship"]
     assert MATCHER.match(text, limit=2) == ["compensation", "learning"]
     assert MATCHER.match("blah " * 5000 + "tuition") == ["learning"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("i really dont want permanent nights", ["worklife"]),
+        ("do I get a real lunch break", ["worklife"]),
+        ("not about the money, I want to learn", ["learning"]),
+        ("salary isnt that important, mentoring is", ["mentorship"]),
+        ("path to store manager", ["growth"]),
+        ("become a team lead", ["growth"]),
+        ("we are always short-handed", ["worklife"]),
+        ("not just grant reports", []),
+    ],
+)
+def test_everyday_speech_reads_right(ctx: EngineContext, text: str, expected: list[str]) -> None:
+    assert ctx.matcher.match(text) == expected  # the real lexicon
