@@ -186,7 +186,12 @@ class PriorityMatcher:
 
     def match(self, text: str, limit: int = MAX_PRIORITIES) -> list[str]:
         """Topic ids in the order the person first named them, at most `limit`."""
+        return self.read(text, limit)[0]
+
+    def read(self, text: str, limit: int = MAX_PRIORITIES) -> tuple[list[str], list[str]]:
+        """(topics named, in order, at most `limit`; topics set aside, such as "not about the money")."""
         accepted: list[_Match] = []
+        dismissed: list[_Match] = []
         offset = 0
         for raw_clause in _CLAUSE_BREAK.split(normalize(text)):
             clause = words(raw_clause)
@@ -199,11 +204,10 @@ class PriorityMatcher:
                 if span & taken:
                     continue
                 taken |= span
-                if m.topic != NEUTRAL and not self._dismissed(clause, offset, m):
-                    accepted.append(m)
+                if m.topic == NEUTRAL:
+                    continue
+                (dismissed if self._dismissed(clause, offset, m) else accepted).append(m)
             offset += len(clause)
-        ranked: list[str] = []
-        for m in sorted(accepted, key=lambda m: m.start):
-            if m.topic not in ranked:
-                ranked.append(m.topic)
-        return ranked[:limit]
+        ranked = list(dict.fromkeys(m.topic for m in sorted(accepted, key=lambda m: m.start)))
+        aside = [t for t in dict.fromkeys(m.topic for m in dismissed) if t not in ranked]
+        return ranked[:limit], aside

@@ -222,3 +222,11 @@ def test_ask_count_is_exact_even_with_notes() -> None:
         questions = json.loads(done.stdout)["questions"]
         assert len(questions) == int(count)
         assert (questions[0]["id"] == "notes-opener") == (count == "4")
+
+
+def test_ask_with_only_a_negation_gives_a_list_not_an_error() -> None:
+    done = revq("ask", "--company", "Acme", "--priorities", "I don't care about salary", "--format", "json")
+    assert done.returncode == 0 and "leave out pay" in done.stderr
+    data = json.loads(done.stdout)
+    assert data["priorities"] == [] and data["questions"]
+    assert not any(q["topics"][0] == "compensation" for q in data["questions"])

@@ -533,3 +533,17 @@ def test_notes_are_never_quoted_and_hearsay_gets_a_private_word_of_caution(chat:
     calm = Conversation(chat.ctx)
     calm.complete(notes="They opened a new ward in March")
     assert "in a few words of your own" in said(calm.last.replies if calm.last else ())
+
+
+def test_naming_only_what_does_not_matter_gives_a_broad_list_without_it(chat: Conversation) -> None:
+    chat.start()
+    for answer in ("Acme", "Data Engineer", "2", "skip"):
+        chat.say(answer)
+    replies = chat.say("I don't care about salary")
+    assert "leave out pay" in said(replies)
+    assert chat.session is not None and chat.session.priorities == () and chat.session.set_aside == ("compensation",)
+    shown = question_set(chat.say("skip"))
+    assert shown.cards and not any(card.topics[0] == "compensation" for card in shown.cards)
+    chat.say("back")
+    chat.say("back")
+    assert chat.session.set_aside == ()  # undoing the answer undoes what it set aside

@@ -257,7 +257,7 @@ def _accept(turn: _Turn, slot: Slot, parsed: Parsed) -> None:
         turn.say(parsed.notice, "notice")
     turn.session = turn.session.with_answer(slot.name, parsed.value)
     turn.accepted.append(slot.name)
-    if slot.name == "priorities":
+    if slot.name == "priorities" and turn.session.priorities:
         turn.say(f"I'll focus on: {_topic_labels(turn.ctx.bank, turn.session.priorities)}. (Say back to change that.)")
     _advance(turn)
 
@@ -583,7 +583,7 @@ def _notes_coaching(notes: str | None) -> str:
         )
     return (
         "About your notes: your opening question asks about recent changes. Add what you found in a few "
-        "words of your own, such as \"I saw you opened a new site\"."
+        'words of your own, such as "I saw you opened a new site".'
     )
 
 
@@ -713,6 +713,7 @@ def _profile(session: Session) -> tailor.Profile:
         company_type=session.company_type,
         priorities=session.priorities,
         notes=session.notes,
+        avoid=session.set_aside,
         setting=session.setting or tailor.work_setting(session.role),
         level=session.level or tailor.seniority(session.role),
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot.engine.input_text import QUOTES, one_line
 from bot.engine.replies import Choice
-from bot.engine.session import Session
+from bot.engine.session import PriorityAnswer, Session
 from bot.engine.tailor import work_setting
 from question_bank.model import COMPANY_TYPE_LABELS, LEVEL_LABELS, SETTING_LABELS, STAGE_LABELS, Bank
 from question_bank.priorities import MAX_PRIORITIES, PriorityMatcher
@@ -252,13 +252,23 @@ def parse_priorities(text: str, slot: Slot, matcher: PriorityMatcher, read_numbe
     typed_ids = [w for w in re.split(r"[\s,]+", text.lower()) if w]
     if typed_ids and all(w in valid for w in typed_ids):
         return pick_priorities(tuple(typed_ids), valid)
-    topics = matcher.match(text, limit=MAX_PRIORITIES + 1)
+    topics, aside = matcher.read(text, limit=MAX_PRIORITIES + 1)
+    aside = [t for t in aside if t in valid]
+    if not topics and aside:  # only what does not matter: a broad list without it
+        labels = {c.value: c.label.lower() for c in slot.choices}
+        left_out = " and ".join(labels[t] for t in aside)
+        return Parsed.accept(
+            PriorityAnswer((), tuple(aside)), f"Fine: I'll leave out {left_out} and keep the list broad."
+        )
     if not topics:
         return Parsed.reject(
             "I couldn't tell which topics you mean. Pick up to 5 from this list "
             "(numbers are fine, like 2, 5, 9), or try other words."
         )
-    return pick_priorities(tuple(topics), valid)
+    picked = pick_priorities(tuple(topics), valid)
+    if picked.ok and aside and isinstance(picked.value, tuple):
+        return Parsed.accept(PriorityAnswer(picked.value, tuple(aside)), picked.notice)
+    return picked
 
 
 def pick_priorities(values: tuple[str, ...], valid: set[str]) -> Parsed:
@@ -333,8 +343,16 @@ def parse_form_field(slot: Slot, typed: str, picked: tuple[str, ...], matcher: P
         words = parse_priorities(typed, slot, matcher, read_numbers=False) if typed else None
         if words is not None and not words.ok and not picked:
             return Parsed.reject(slot.form_problem)
-        typed_topics = words.value if words is not None and words.ok and isinstance(words.value, tuple) else ()
+        answer = words.value if words is not None and words.ok else None
+        aside = answer.set_aside if isinstance(answer, PriorityAnswer) else ()
+        typed_topics = (
+            answer.named if isinstance(answer, PriorityAnswer) else answer if isinstance(answer, tuple) else ()
+        )
+        if aside and not typed_topics and not picked:
+            return words if words is not None else Parsed.reject(slot.form_problem)
         merged = pick_priorities((*typed_topics, *picked), {c.value for c in slot.choices})
+        if merged.ok and aside and isinstance(merged.value, tuple):
+            merged = Parsed.accept(PriorityAnswer(merged.value, aside), merged.notice)
         if merged.ok and words is not None and not words.ok:
             notice = "I couldn't read what you typed as topics, so I used the ones you picked."
             return Parsed.accept(merged.value, notice)

@@ -16,6 +16,14 @@ class SessionCorrupt(ValueError):
 
 
 @dataclass(frozen=True)
+class PriorityAnswer:
+    """An answer to the priorities question: topics named, and topics set aside ("not about the money")."""
+
+    named: tuple[str, ...]
+    set_aside: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Session:
     status: Status = "intake"
     started: bool = False  # False until the person has been greeted
@@ -26,6 +34,7 @@ class Session:
     setting: str | None = None  # where the work happens, when the person said so (else read from the title)
     level: str | None = None  # their seniority, when they said so (else read from the title)
     priorities: tuple[str, ...] = ()
+    set_aside: tuple[str, ...] = ()  # topics the person said do not matter to them
     notes: str | None = None
     answered: tuple[str, ...] = ()  # slots answered or skipped, in order, for "back"
     earlier: dict[str, str] = field(default_factory=dict)  # answers undone by "back"
@@ -39,16 +48,22 @@ class Session:
         answered = (*(s for s in self.answered if s != slot), slot)
         # Any: the slot's parser has already given the value the field's type.
         change: dict[str, Any] = {slot: value}
+        if isinstance(value, PriorityAnswer):
+            change = {"priorities": value.named, "set_aside": value.set_aside}
+        elif slot == "priorities":
+            change["set_aside"] = ()
         return replace(self, answered=answered, earlier=earlier, **change)
 
     def without_last_answer(self) -> tuple[Session, str]:
         """Undo the latest answer ("back"); returns the new session and the slot undone."""
         last = self.answered[-1]
         change: dict[str, Any] = {last: () if last == "priorities" else None}
+        if last == "priorities":
+            change["set_aside"] = ()
         return replace(self, answered=self.answered[:-1], **change), last
 
 
-_TUPLE_FIELDS = {"priorities", "answered", "shown", "current"}
+_TUPLE_FIELDS = {"priorities", "set_aside", "answered", "shown", "current"}
 _FIELD_NAMES = {f.name for f in fields(Session)}
 
 

@@ -174,6 +174,7 @@ class Profile:
     notes: str | None = None
     setting: str | None = None  # where the work happens (SETTINGS); None: no assumption
     level: str | None = None  # seniority (LEVELS); None: no assumption
+    avoid: tuple[str, ...] = ()  # topics the person set aside ("not about the money")
 
     def render(self, text: str) -> str:
         """A question template (or follow-up) filled for this person, in one pass, so braces in
@@ -231,6 +232,8 @@ def opener(profile: Profile) -> Question | None:
 def _eligible(q: Question, profile: Profile, family: str | None) -> bool:
     if profile.stage and profile.stage not in q.stages:
         return False
+    if q.topics[0] in profile.avoid:
+        return False  # they said it does not matter to them
     if q.settings and profile.setting and profile.setting not in q.settings:
         return False  # no office-day questions for a driver, a nurse on shifts or an electrician
     if q.levels and (profile.level or DEFAULT_LEVEL) not in q.levels:
