@@ -300,9 +300,22 @@ def test_priorities_by_number_and_too_many(chat: Conversation) -> None:
     for answer in ("Acme", "skip", "skip", "skip"):
         chat.say(answer)
     assert "from 1 to 19" in said(chat.say("0, 99"))
-    replies = chat.say("1 2 3 4 5 6 7")
-    assert "first 5" in said(replies)
-    assert chat.session is not None and chat.session.priorities == ("role", "onboarding", "manager", "team", "vacancy")
+    replies = chat.say("1 2 3 4 5 6 7 8 9 10")
+    assert "first 8" in said(replies)
+    assert chat.session is not None and len(chat.session.priorities) == 8
+
+
+def test_six_named_priorities_are_all_covered_across_the_list_and_more(chat: Conversation) -> None:
+    six = "tuition help, telework, a promotion path, a mentor, why the job is open, and who I'd report to"
+    first = chat.complete(priorities=six, notes="skip")
+    assert chat.session is not None and len(chat.session.priorities) == 6
+    covered = {t for card in first.cards for t in card.topics}
+    waiting = [t for t in chat.session.priorities if t not in covered]
+    if waiting:
+        assert "next: say more" in said(chat.last.replies if chat.last else ())
+        more = question_set(chat.say("more"))
+        covered |= {t for card in more.cards for t in card.topics}
+    assert set(chat.session.priorities) <= covered
 
 
 def test_text_after_results_gets_guidance_not_lost(chat: Conversation) -> None:

@@ -451,6 +451,10 @@ def _more(turn: _Turn) -> None:
         _prompt_again(turn)
         return
     profile = _profile(turn.session)
+    # Priorities the lists so far left out come first, so everything named gets its turn.
+    seen = {t for i in turn.session.shown if (q := turn.ctx.catalog.get(i, profile)) is not None for t in q.topics}
+    waiting = tuple(t for t in profile.priorities if t not in seen)
+    profile = replace(profile, priorities=(*waiting, *(t for t in profile.priorities if t not in waiting)))
     found = tailor.select(
         turn.ctx.catalog, profile, turn.ctx.question_count, exclude=turn.session.shown, with_close=False
     )
@@ -600,6 +604,10 @@ def _finish_intake(turn: _Turn) -> None:
 
 
 def _show(turn: _Turn, questions: list[Question], title: str) -> None:
+    covered = {t for q in questions for t in q.topics}
+    waiting = [t for t in turn.session.priorities if t not in covered]
+    if waiting:  # nothing named is dropped: it leads the next list
+        turn.say(f"I'll cover {_topic_labels(turn.ctx.bank, tuple(waiting)).lower()} next: say more.")
     ordered = display_order(questions)
     turn.session = replace(
         turn.session,

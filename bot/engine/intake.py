@@ -15,9 +15,10 @@ from bot.engine.replies import Choice
 from bot.engine.session import PriorityAnswer, Session
 from bot.engine.tailor import work_setting
 from question_bank.model import COMPANY_TYPE_LABELS, LEVEL_LABELS, SETTING_LABELS, STAGE_LABELS, Bank
-from question_bank.priorities import MAX_PRIORITIES, PriorityMatcher
+from question_bank.priorities import PriorityMatcher
 
 ANY = "any"  # the value of "not sure" for stage and company type
+MAX_NAMED = 8  # topics kept from one answer; those one list can't hold come in the next `more`
 MAX_NAME_CHARS = 100
 MAX_NOTES_CHARS = 600
 
@@ -252,7 +253,7 @@ def parse_priorities(text: str, slot: Slot, matcher: PriorityMatcher, read_numbe
     typed_ids = [w for w in re.split(r"[\s,]+", text.lower()) if w]
     if typed_ids and all(w in valid for w in typed_ids):
         return pick_priorities(tuple(typed_ids), valid)
-    topics, aside = matcher.read(text, limit=MAX_PRIORITIES + 1)
+    topics, aside = matcher.read(text, limit=MAX_NAMED + 1)
     aside = [t for t in aside if t in valid]
     if not topics and aside:  # only what does not matter: a broad list without it
         labels = {c.value: c.label.lower() for c in slot.choices}
@@ -276,9 +277,9 @@ def pick_priorities(values: tuple[str, ...], valid: set[str]) -> Parsed:
     if not unique:
         return Parsed.reject("Pick at least one topic from the list.")
     notice = ""
-    if len(unique) > MAX_PRIORITIES:
-        unique = unique[:MAX_PRIORITIES]
-        notice = f"I kept your first {MAX_PRIORITIES} priorities."
+    if len(unique) > MAX_NAMED:
+        unique = unique[:MAX_NAMED]
+        notice = f"I kept your first {MAX_NAMED} priorities."
     return Parsed.accept(unique, notice)
 
 
