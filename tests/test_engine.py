@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.engine.dialogue import EngineContext, step
 from bot.engine.dialogue import _profile as dialogue_profile
-from bot.engine.events import Form, Text
+from bot.engine.events import Command, Form, Text
 from bot.engine.replies import Document, QuestionSet
 from bot.engine.session import Session
 from question_bank.model import PURPOSES, Bank
@@ -560,3 +560,19 @@ def test_naming_only_what_does_not_matter_gives_a_broad_list_without_it(chat: Co
     chat.say("back")
     chat.say("back")
     assert chat.session.set_aside == ()  # undoing the answer undoes what it set aside
+
+
+def test_a_swap_never_shows_a_group_heading_twice(ctx: EngineContext) -> None:
+    # A list whose purposes got interleaved (a newcomer of another purpose landed mid-group).
+    fits = [q for q in ctx.bank.questions if "hiring_manager" in q.stages]
+    by_purpose = {p: [q for q in fits if q.purpose == p] for p in PURPOSES}
+    ids = (by_purpose["duties"][0].id, by_purpose["personal"][0].id, by_purpose["duties"][1].id,
+           by_purpose["organization"][0].id)  # fmt: skip
+    session = Session(started=True, status="results", stage="hiring_manager", priorities=("role",),
+                      answered=tuple(s.name for s in ctx.slots), current=ids, shown=ids)  # fmt: skip
+    result = step(session, Command("swap", 5_000.0, "4"), ctx)
+    found = [r for r in result.replies if isinstance(r, QuestionSet)]
+    assert found, result.replies
+    labels = [group.label for group in found[0].groups]
+    assert len(labels) == len(set(labels)), labels
+    assert [c.number for c in found[0].cards] == list(range(1, len(found[0].cards) + 1))

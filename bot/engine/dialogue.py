@@ -499,8 +499,12 @@ def _swap(turn: _Turn, arg: str) -> None:
         return
     current = list(session.current)
     current[index] = new.id
-    turn.session = replace(session, current=tuple(current), shown=(*session.shown, new.id))
-    turn.say(f"Swapped question {index + 1}.")
+    # A newcomer of another purpose joins its own group, so no heading shows twice.
+    questions = [q for q in (turn.ctx.catalog.get(i, profile) for i in current) if q is not None]
+    regrouped = tuple(q.id for q in display_order(questions))
+    turn.session = replace(session, current=regrouped, shown=(*session.shown, new.id))
+    moved = f" It is now question {regrouped.index(new.id) + 1}." if regrouped.index(new.id) != index else ""
+    turn.say(f"Swapped question {index + 1}.{moved}")
     turn.replies.append(replace(_question_set(turn, _title(session)), edit=True))
 
 
