@@ -576,3 +576,16 @@ def test_a_swap_never_shows_a_group_heading_twice(ctx: EngineContext) -> None:
     labels = [group.label for group in found[0].groups]
     assert len(labels) == len(set(labels)), labels
     assert [c.number for c in found[0].cards] == list(range(1, len(found[0].cards) + 1))
+
+
+def test_export_gives_every_list_newest_first_and_export_current_only_the_one_on_screen(chat: Conversation) -> None:
+    first = chat.complete(notes="They opened a new ward")
+    more = question_set(chat.say("more"))
+    (everything,) = [r for r in chat.say("export") if isinstance(r, Document)]
+    body = everything.body
+    assert body.index("More questions") < body.index(first.title)  # newest first, the first list kept
+    assert first.cards[0].text in body and more.cards[0].text in body
+    (current,) = [r for r in chat.say("export current") if isinstance(r, Document)]
+    assert more.cards[0].text in current.body and first.cards[0].text not in current.body
+    chat.say("restart")
+    assert chat.session is not None and len(chat.session.pages) == 2  # kept for export after starting over

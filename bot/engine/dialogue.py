@@ -41,6 +41,7 @@ from question_bank.priorities import PriorityMatcher
 
 DAY = 86_400.0
 DEFAULT_QUESTION_COUNT = 6
+MAX_PAGES = 20  # lists kept for `export`; more is rare, and the oldest go first
 DEFAULT_SESSION_TTL = 30 * DAY
 
 
@@ -164,6 +165,8 @@ def _read_command(text: str) -> _Typed | None:
     swap = _SWAP.match(lowered)
     if swap:
         return _Typed("swap", swap.group(1) or "", "swap")
+    if lowered in ("export current", "export this", "export latest", "export last"):
+        return _Typed("export", "current", "export")
     name = _ALIASES.get(lowered, lowered)
     if name in COMMANDS:
         return _Typed(name, "", lowered)
@@ -270,7 +273,7 @@ def _form(turn: _Turn, event: Form) -> None:
         turn.replies.append(FieldErrors(errors))
         turn.changed = False
         return
-    session = Session(started=True, shown=turn.session.shown)
+    session = Session(started=True, shown=turn.session.shown, pages=turn.session.pages)
     for slot, parsed in answers:
         if slot.name in event.ask_missing and not _given(event, slot.name):
             continue  # left open: the conversation asks it next
@@ -326,7 +329,7 @@ def _command(turn: _Turn, name: str, arg: str) -> None:
         "cancel": lambda: _cancel(turn),
         "more": lambda: _more(turn),
         "swap": lambda: _swap(turn, arg),
-        "export": lambda: _export(turn),
+        "export": lambda: _export(turn, arg),
         "forget": lambda: _forget(turn),
     }
     handler = handlers.get(name)
@@ -380,7 +383,7 @@ def _help(turn: _Turn) -> None:
         "skip: skip an optional question\n"
         "more: more questions, none you've seen\n"
         "swap 2: replace question 2 with another\n"
-        "export: a plain-text copy of your list\n"
+        "export: a plain-text copy of every list so far (export current: just this one)\n"
         "restart: start over with new answers\n"
         "cancel: pause; your answers are kept\n"
         f"forget: erase everything I stored about you (otherwise it is deleted after "
@@ -429,7 +432,7 @@ def _skip(turn: _Turn, slot_name: str = "") -> None:
 
 
 def _restart(turn: _Turn) -> None:
-    turn.session = Session(started=True, shown=turn.session.shown)
+    turn.session = Session(started=True, shown=turn.session.shown, pages=turn.session.pages)
     turn.say("Starting over. Your earlier answers are cleared.")
     _advance(turn)
 
@@ -502,19 +505,26 @@ def _swap(turn: _Turn, arg: str) -> None:
     # A newcomer of another purpose joins its own group, so no heading shows twice.
     questions = [q for q in (turn.ctx.catalog.get(i, profile) for i in current) if q is not None]
     regrouped = tuple(q.id for q in display_order(questions))
-    turn.session = replace(session, current=regrouped, shown=(*session.shown, new.id))
+    pages = (*session.pages[:-1], (session.pages[-1][0], *regrouped)) if session.pages else ()
+    turn.session = replace(session, current=regrouped, shown=(*session.shown, new.id), pages=pages)
     moved = f" It is now question {regrouped.index(new.id) + 1}." if regrouped.index(new.id) != index else ""
     turn.say(f"Swapped question {index + 1}.{moved}")
     turn.replies.append(replace(_question_set(turn, _title(session)), edit=True))
 
 
-def _export(turn: _Turn) -> None:
+def _export(turn: _Turn, arg: str = "") -> None:
+    """A plain-text copy of every list shown, newest first (`export current`: the list on screen)."""
     if turn.session.status != "results" or not turn.session.current:
         turn.say("There's nothing to export yet. Your list comes after a few questions.", "notice")
         _prompt_again(turn)
         return
-    question_set = _question_set(turn, _title(turn.session))
-    turn.replies.append(Document(question_set.title, export_text(question_set)))
+    profile = _profile(turn.session)
+    pages = list(reversed(turn.session.pages)) or [(_title(turn.session), *turn.session.current)]
+    if arg == "current":
+        pages = pages[:1]
+    texts = [export_text(build_question_set(turn.ctx, profile, tuple(page[1:]), page[0])) for page in pages]
+    title = _title(turn.session)
+    turn.replies.append(Document(title, "\n".join(texts)))
 
 
 def _forget(turn: _Turn) -> None:
@@ -617,6 +627,7 @@ def _show(turn: _Turn, questions: list[Question], title: str) -> None:
         turn.session,
         current=tuple(q.id for q in ordered),
         shown=tuple(dict.fromkeys((*turn.session.shown, *(q.id for q in ordered)))),
+        pages=(*turn.session.pages, (title, *(q.id for q in ordered)))[-MAX_PAGES:],
     )
     question_set = _question_set(turn, title)
     turn.replies.append(replace(question_set, ranking=tuple(q.id for q in questions)))

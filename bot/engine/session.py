@@ -40,6 +40,7 @@ class Session:
     earlier: dict[str, str] = field(default_factory=dict)  # answers undone by "back"
     shown: tuple[str, ...] = ()  # every question id shown in this session
     current: tuple[str, ...] = ()  # the list on screen, in display order
+    pages: tuple[tuple[str, ...], ...] = ()  # every list shown, oldest first: (title, *question ids)
     updated_at: float = 0.0
     expires_at: float = 0.0
 
@@ -87,6 +88,13 @@ def decode(raw: str) -> Session:
     if unknown:
         raise SessionCorrupt(f"unknown fields {sorted(unknown)}")
     try:
+        if "pages" in data:
+            pages = data["pages"]
+            if not isinstance(pages, list) or not all(
+                isinstance(page, list) and all(isinstance(v, str) for v in page) for page in pages
+            ):
+                raise SessionCorrupt("pages must be lists of strings")
+            data["pages"] = tuple(tuple(page) for page in pages)
         for name in _TUPLE_FIELDS & set(data):
             if not isinstance(data[name], list) or not all(isinstance(v, str) for v in data[name]):
                 raise SessionCorrupt(f"{name} must be a list of strings")
