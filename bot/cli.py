@@ -21,7 +21,7 @@ from bot.adapters.markdown import render_markdown
 from bot.config import MAX_QUESTION_COUNT, ConfigError, Settings
 from bot.engine.dialogue import EngineContext, step
 from bot.engine.events import Form
-from bot.engine.replies import FieldErrors, QuestionSet, Say
+from bot.engine.replies import FieldErrors, QuestionGroup, QuestionSet, Say
 from bot.engine.session import Session
 from bot.engine.tailor import seniority, work_setting
 from bot.runner import ConversationRunner
@@ -311,9 +311,22 @@ def ask_command(args: argparse.Namespace, bank: Bank, settings: Settings) -> int
     if args.format == "json":
         print(json.dumps(ask_json(result.session, question_set), indent=2, ensure_ascii=False))
         return 0
-    question_set = dataclasses.replace(question_set, next_steps=())  # no conversation to continue
+    question_set = ranked(dataclasses.replace(question_set, next_steps=()))  # no conversation to continue
     print(render_markdown(question_set) if args.format == "markdown" else render_question_set(question_set))
     return 0
+
+
+def ranked(question_set: QuestionSet) -> QuestionSet:
+    """The list best first, as in the JSON, each question under its own purpose heading, rather than
+    grouped by purpose as a chat shows it."""
+    cards = {card.id: card for card in question_set.cards}
+    labels = {card.id: group.label for group in question_set.groups for card in group.questions}
+    order = [i for i in question_set.ranking if i in cards] or list(cards)
+    groups = tuple(
+        QuestionGroup(cards[i].purpose, labels[i], (dataclasses.replace(cards[i], number=n),))
+        for n, i in enumerate(order, 1)
+    )
+    return dataclasses.replace(question_set, groups=groups)
 
 
 def ask_form(args: argparse.Namespace, at: float) -> Form:

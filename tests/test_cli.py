@@ -230,3 +230,15 @@ def test_ask_with_only_a_negation_gives_a_list_not_an_error() -> None:
     data = json.loads(done.stdout)
     assert data["priorities"] == [] and data["questions"]
     assert not any(q["topics"][0] == "compensation" for q in data["questions"])
+
+
+def test_text_and_markdown_keep_the_ranked_order_with_each_questions_purpose() -> None:
+    args = ("ask", "--company", "Acme", "--role", "Staff Nurse", "--stage", "hiring_manager",
+            "--priorities", "training then a mentor")  # fmt: skip
+    ids = [q["id"] for q in json.loads(revq(*args, "--format", "json").stdout)["questions"]]
+    texts = {q["id"]: q["text"] for q in json.loads(revq(*args, "--format", "json").stdout)["questions"]}
+    for fmt in ("text", "markdown"):
+        out = revq(*args, "--format", fmt).stdout
+        positions = [out.index(texts[i][:40]) for i in ids]
+        assert positions == sorted(positions), fmt  # best first, as in the JSON
+        assert out.count("About ") >= len(ids) - 1  # a purpose over each question (the close has its own)
