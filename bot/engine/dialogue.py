@@ -621,7 +621,9 @@ def _show(turn: _Turn, questions: list[Question], title: str) -> None:
     covered = {t for q in questions for t in q.topics}
     waiting = [t for t in turn.session.priorities if t not in covered]
     if waiting:  # nothing named is dropped: it leads the next list
-        turn.say(f"I'll cover {_topic_labels(turn.ctx.bank, tuple(waiting)).lower()} next: say more.")
+        labels = [turn.ctx.bank.topics[t].label.lower() if t in turn.ctx.bank.topics else t for t in waiting]
+        named = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
+        turn.say(f"I'll cover {named} next: say more.")
     ordered = display_order(questions)
     turn.session = replace(
         turn.session,
