@@ -589,3 +589,13 @@ def test_export_gives_every_list_newest_first_and_export_current_only_the_one_on
     assert more.cards[0].text in current.body and first.cards[0].text not in current.body
     chat.say("restart")
     assert chat.session is not None and len(chat.session.pages) == 2  # kept for export after starting over
+
+
+def test_what_the_notes_are_about_shapes_the_list_without_quoting_them(chat: Conversation) -> None:
+    rumour = Conversation(chat.ctx).complete(notes="my friend says the manager is a nightmare")
+    assert rumour.cards[0].id == "notes-opener" and "managed" in rumour.cards[0].text
+    assert "nightmare" not in rumour.cards[0].text
+    layoffs = Conversation(chat.ctx)
+    listed = layoffs.complete(priorities="10", notes="they had big layoffs last spring")
+    assert layoffs.session is not None and "stability" in layoffs.session.note_topics
+    assert "stability" in {t for card in listed.cards for t in card.topics}

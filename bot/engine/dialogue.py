@@ -258,7 +258,7 @@ def _accept(turn: _Turn, slot: Slot, parsed: Parsed) -> None:
         return
     if parsed.notice:
         turn.say(parsed.notice, "notice")
-    turn.session = turn.session.with_answer(slot.name, parsed.value)
+    turn.session = _with_note_topics(turn.session.with_answer(slot.name, parsed.value), turn.ctx)
     turn.accepted.append(slot.name)
     if slot.name == "priorities" and turn.session.priorities:
         turn.say(f"I'll focus on: {_topic_labels(turn.ctx.bank, turn.session.priorities)}. (Say back to change that.)")
@@ -281,10 +281,17 @@ def _form(turn: _Turn, event: Form) -> None:
         turn.accepted.append(slot.name)
         if parsed.notice:
             turn.say(parsed.notice, "notice")
-    turn.session = session
+    turn.session = _with_note_topics(session, turn.ctx)
     if session.priorities:
         turn.say(f"I'll focus on: {_topic_labels(turn.ctx.bank, session.priorities)}.")
     _advance(turn)
+
+
+def _with_note_topics(session: Session, ctx: EngineContext) -> Session:
+    """What the notes are about (a launch, layoffs, a manager), read as priorities are, so the list
+    covers it; the notes themselves are never quoted."""
+    topics = tuple(ctx.matcher.match(session.notes)) if session.notes else ()
+    return session if topics == session.note_topics else replace(session, note_topics=topics)
 
 
 def _given(event: Form, slot: str) -> bool:
@@ -739,6 +746,7 @@ def _profile(session: Session) -> tailor.Profile:
         priorities=session.priorities,
         notes=session.notes,
         avoid=session.set_aside,
+        note_topics=session.note_topics,
         setting=session.setting or tailor.work_setting(session.role),
         level=session.level or tailor.seniority(session.role),
     )

@@ -36,6 +36,7 @@ class Session:
     priorities: tuple[str, ...] = ()
     set_aside: tuple[str, ...] = ()  # topics the person said do not matter to them
     notes: str | None = None
+    note_topics: tuple[str, ...] = ()  # what the notes are about, read with the priority matcher
     answered: tuple[str, ...] = ()  # slots answered or skipped, in order, for "back"
     earlier: dict[str, str] = field(default_factory=dict)  # answers undone by "back"
     shown: tuple[str, ...] = ()  # every question id shown in this session
@@ -61,10 +62,12 @@ class Session:
         change: dict[str, Any] = {last: () if last == "priorities" else None}
         if last == "priorities":
             change["set_aside"] = ()
+        if last == "notes":
+            change["note_topics"] = ()
         return replace(self, answered=self.answered[:-1], **change), last
 
 
-_TUPLE_FIELDS = {"priorities", "set_aside", "answered", "shown", "current"}
+_TUPLE_FIELDS = {"priorities", "set_aside", "note_topics", "answered", "shown", "current"}
 _FIELD_NAMES = {f.name for f in fields(Session)}
 
 

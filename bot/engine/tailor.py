@@ -175,6 +175,7 @@ class Profile:
     setting: str | None = None  # where the work happens (SETTINGS); None: no assumption
     level: str | None = None  # seniority (LEVELS); None: no assumption
     avoid: tuple[str, ...] = ()  # topics the person set aside ("not about the money")
+    note_topics: tuple[str, ...] = ()  # what their research notes are about
 
     def render(self, text: str) -> str:
         """A question template (or follow-up) filled for this person, in one pass, so braces in
@@ -213,16 +214,31 @@ def opener_note(notes: str | None) -> str:
     return note
 
 
+# An opening question on the subject of the person's notes, asked without revealing a source:
+# a rumour about a bad manager becomes a respectful question about how the team is managed.
+_OPENER_BY_TOPIC: dict[str, str] = {
+    "manager": "How would you describe the way this team is managed, and how long have people tended to stay?",
+    "stability": "I've followed {company}'s news before today; how settled is the outlook for the team {role} joins?",
+    "vacancy": "How long has this position been open, and what has made it hard to fill?",
+    "strategy": _OPENER_TEXT,
+    "culture": "What is it like to work here day to day, in the words of people who have been here a while?",
+    "team": "How has the team changed over the last year, and how has that shaped the plans for {role}?",
+    "worklife": "How have workloads and hours changed for the team recently, and what is being done about it?",
+    "impact": "Which recent piece of work is {company} proudest of, and how did the team behind it make it happen?",
+}
+
+
 def opener(profile: Profile) -> Question | None:
-    """One opening question built from the person's own research notes (a template: render it
-    with Profile.render)."""
+    """One opening question on what the person's research notes are about, never quoting them
+    (a template: render it with Profile.render)."""
     if not opener_note(profile.notes):
         return None
+    topic = next((t for t in profile.note_topics if t in _OPENER_BY_TOPIC), "strategy")
     return Question(
         id=OPENER_ID,
-        text=_OPENER_TEXT,
+        text=_OPENER_BY_TOPIC[topic],
         purpose="organization",
-        topics=("strategy",),
+        topics=(topic,),
         stages=("recruiter", "hiring_manager", "team", "executive", "offer"),
         why=_OPENER_WHY,
         listen_for=_OPENER_LISTEN,
@@ -365,10 +381,12 @@ class _Picker:
 
 
 def effective_priorities(profile: Profile) -> tuple[str, ...]:
-    """The stated priorities, plus `tech` last for a technical role meeting the team."""
-    if "tech" not in profile.priorities and profile.stage == "team" and role_family(profile.role) in TECHNICAL_FAMILIES:
-        return (*profile.priorities, "tech")
-    return profile.priorities
+    """The stated priorities, then what the notes are about, plus `tech` last for a technical role
+    meeting the team."""
+    found = (*profile.priorities, *(t for t in profile.note_topics if t not in profile.priorities))
+    if "tech" not in found and profile.stage == "team" and role_family(profile.role) in TECHNICAL_FAMILIES:
+        return (*found, "tech")
+    return found
 
 
 def closing(catalog: Catalog, profile: Profile, exclude: Iterable[str] = ()) -> Question | None:
