@@ -19,11 +19,10 @@ from bot import __version__
 from bot.adapters.console import console_key, reconfigure_stdio, render_question_set, run_console
 from bot.adapters.markdown import render_markdown
 from bot.config import MAX_QUESTION_COUNT, ConfigError, Settings
-from bot.engine.dialogue import EngineContext, step
+from bot.engine.dialogue import EngineContext, profile_of, step
 from bot.engine.events import Form
 from bot.engine.replies import FieldErrors, QuestionGroup, QuestionSet, Say
 from bot.engine.session import Session
-from bot.engine.tailor import seniority, work_setting
 from bot.runner import ConversationRunner
 from bot.store import open_store
 from question_bank import Bank, BankError, default_bank, load_bank
@@ -348,16 +347,14 @@ def _flag_problem(slot: str, message: str) -> str:
 
 
 def ask_json(session: Session, question_set: QuestionSet) -> dict[str, Any]:
-    cards = {card.id: card for card in question_set.cards}
-    ranked = [cards[i] for i in question_set.ranking if i in cards] or list(question_set.cards)
+    profile = profile_of(session)
     return {
         "company": session.company or "the company",
         "role": session.role,
         "stage": session.stage,
         "company_type": session.company_type,
-        # Where the work happens and how senior it is: as given, else read from the job title; null: unknown.
-        "setting": session.setting or work_setting(session.role),
-        "level": session.level or seniority(session.role),
+        "setting": profile.setting,  # as given, else read from the job title; null: unknown
+        "level": profile.level,
         "priorities": list(session.priorities),
         "questions": [
             {
@@ -369,7 +366,7 @@ def ask_json(session: Session, question_set: QuestionSet) -> dict[str, Any]:
                 "why": card.why,
                 "listen_for": card.listen_for,
             }
-            for card in ranked
+            for card in ranked(question_set).cards
         ],
         "homework": list(question_set.homework),
     }

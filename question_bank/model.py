@@ -144,15 +144,13 @@ _FILLED_POSSESSIVE = re.compile(r"\{([^{}]*)\}(['\u2019]s\b)?")
 
 
 def possessive(name: str) -> str:
-    """"Acme's", but "Brightline Electrical Contractors'": a name ending in s takes the apostrophe alone."""
+    """ "Acme's", but "Brightline Electrical Contractors'": a name ending in s takes the apostrophe alone."""
     return f"{name}'" if name[-1:] in ("s", "S") else f"{name}'s"
 
 
-def fill_placeholders(template: str, company: str | None, role: str | None, notes: str | None = None) -> str:
+def fill_placeholders(template: str, company: str | None, role: str | None) -> str:
     """Fill placeholders in one pass, so braces inside the person's own words stay literal."""
     values = {"company": company_phrase(company), "role": role_phrase(role)}
-    if notes is not None:
-        values["notes"] = notes
 
     def fill(match: re.Match[str]) -> str:
         value = values.get(match.group(1))

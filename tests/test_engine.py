@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 from bot.engine.dialogue import EngineContext, step
-from bot.engine.dialogue import _profile as dialogue_profile
+from bot.engine.dialogue import profile_of as dialogue_profile
 from bot.engine.events import Command, Form, Text
 from bot.engine.replies import Document, QuestionSet
 from bot.engine.session import Session
@@ -528,7 +528,6 @@ def test_setting_and_level_given_in_a_form_win_over_the_title(ctx: EngineContext
     result = step(None, form, ctx)
     assert result.session.setting == "remote" and result.session.level == "executive"
     assert dialogue_profile(result.session).level == "executive"
-
 
 
 def test_notes_are_never_quoted_and_hearsay_gets_a_private_word_of_caution(chat: Conversation) -> None:

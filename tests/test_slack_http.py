@@ -133,9 +133,7 @@ async def finish_a_list(slack: SlackHarness) -> None:
     ("word", "expected"),
     [("help", "What you can say"), ("more", "More questions"), ("export", "```"), ("forget", "erased")],
 )
-async def test_revq_commands_answer_only_the_person_in_a_channel(
-    slack: SlackHarness, word: str, expected: str
-) -> None:
+async def test_revq_commands_answer_only_the_person_in_a_channel(slack: SlackHarness, word: str, expected: str) -> None:
     await finish_a_list(slack)
     status, _ = await slack.command(word)
     assert status == 200

@@ -550,8 +550,12 @@ def test_form_modal_with_the_engine_slots(ctx: EngineContext) -> None:
     assert all(b["optional"] is True for b in inputs if b is not company_block)
 
     slots = {s.name: s for s in ctx.slots}
-    for block_id, slot in (("setting", "setting"), ("stage", "stage"), ("company_type", "company_type"),
-                          ("priorities_picked", "priorities")):
+    for block_id, slot in (
+        ("setting", "setting"),
+        ("stage", "stage"),
+        ("company_type", "company_type"),
+        ("priorities_picked", "priorities"),
+    ):
         element = by_block[FORM_BLOCKS[block_id]]["element"]
         assert [o["value"] for o in element["options"]] == [c.value for c in slots[slot].choices]
     stage = by_block[FORM_BLOCKS["stage"]]["element"]

@@ -170,7 +170,11 @@ async def test_revq_slack_http_is_ready_within_seconds_and_answers(fake: FakeSla
         (["--http"], {"SLACK_SIGNING_SECRET": ""}, "SLACK_SIGNING_SECRET is not set"),
         ([], {}, "SLACK_APP_TOKEN is not set"),
         (["--http", "--port", "99999"], {}, "--port must be a whole number from 1 to 65535"),
-        (["--http"], {"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL must be a URL starting with http:// or https://"),
+        (
+            ["--http"],
+            {"SLACK_API_URL": "slack.com/api"},
+            "SLACK_API_URL must be a URL starting with http:// or https://",
+        ),
     ],
 )
 async def test_revq_slack_refuses_to_start_with_one_line_and_exit_2(

@@ -122,7 +122,7 @@ def current_list(session: Session | None, ctx: EngineContext) -> QuestionSet | N
     page), or None when there is none yet."""
     if session is None or not session.current or session.status == "intake":
         return None
-    return build_question_set(ctx, _profile(session), session.current, _title(session))
+    return build_question_set(ctx, profile_of(session), session.current, _title(session))
 
 
 # --- reading what was typed -------------------------------------------------------------
@@ -258,7 +258,9 @@ def _accept(turn: _Turn, slot: Slot, parsed: Parsed) -> None:
         return
     if parsed.notice:
         turn.say(parsed.notice, "notice")
-    turn.session = _with_note_topics(turn.session.with_answer(slot.name, parsed.value), turn.ctx)
+    turn.session = turn.session.with_answer(slot.name, parsed.value)
+    if slot.name == "notes":
+        turn.session = _with_note_topics(turn.session, turn.ctx)
     turn.accepted.append(slot.name)
     if slot.name == "priorities" and turn.session.priorities:
         turn.say(f"I'll focus on: {_topic_labels(turn.ctx.bank, turn.session.priorities)}. (Say back to change that.)")
@@ -460,7 +462,7 @@ def _more(turn: _Turn) -> None:
         turn.say("Your list isn't ready yet. Let's finish the questions first.", "notice")
         _prompt_again(turn)
         return
-    profile = _profile(turn.session)
+    profile = profile_of(turn.session)
     # Priorities the lists so far left out come first, so everything named gets its turn.
     seen = {t for i in turn.session.shown if (q := turn.ctx.catalog.get(i, profile)) is not None for t in q.topics}
     waiting = tuple(t for t in profile.priorities if t not in seen)
@@ -495,7 +497,7 @@ def _swap(turn: _Turn, arg: str) -> None:
     else:
         turn.say(f"Say swap and a question number from 1 to {total}, like swap 2.", "error")
         return
-    profile = _profile(session)
+    profile = profile_of(session)
     old = turn.ctx.catalog.get(session.current[index], profile)
     keep = [q for q in (turn.ctx.catalog.get(i, profile) for i in session.current) if q is not None and q is not old]
     if old is None:  # the bank changed since the list was made: any unseen question will do
@@ -525,7 +527,7 @@ def _export(turn: _Turn, arg: str = "") -> None:
         turn.say("There's nothing to export yet. Your list comes after a few questions.", "notice")
         _prompt_again(turn)
         return
-    profile = _profile(turn.session)
+    profile = profile_of(turn.session)
     pages = list(reversed(turn.session.pages)) or [(_title(turn.session), *turn.session.current)]
     if arg == "current":
         pages = pages[:1]
@@ -614,7 +616,7 @@ def _notes_coaching(notes: str | None) -> str:
 
 def _finish_intake(turn: _Turn) -> None:
     session = turn.session
-    profile = _profile(session)
+    profile = profile_of(session)
     coaching = _notes_coaching(session.notes)
     if coaching:
         turn.say(coaching)
@@ -666,7 +668,7 @@ NEXT_STEPS = (
 
 
 def _question_set(turn: _Turn, title: str) -> QuestionSet:
-    return build_question_set(turn.ctx, _profile(turn.session), turn.session.current, title)
+    return build_question_set(turn.ctx, profile_of(turn.session), turn.session.current, title)
 
 
 def build_question_set(
@@ -709,7 +711,7 @@ def _card(number: int, q: Question, profile: tailor.Profile) -> QuestionCard:
 
 
 def _title(session: Session) -> str:
-    return list_title(_profile(session))
+    return list_title(profile_of(session))
 
 
 def list_title(profile: tailor.Profile) -> str:
@@ -737,7 +739,9 @@ def export_text(question_set: QuestionSet) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _profile(session: Session) -> tailor.Profile:
+def profile_of(session: Session) -> tailor.Profile:
+    """What tailoring knows of the person: their answers, with setting and level read from the
+    job title when they gave none."""
     return tailor.Profile(
         company=session.company,
         role=session.role,

@@ -35,7 +35,6 @@ _OPENER_LISTEN = (
     "Whether they connect it to day-to-day work and speak openly about it. A good answer adds "
     "detail you could not have found on your own."
 )
-_MAX_NOTE_IN_QUESTION = 160
 
 _ROLE_FAMILY_WORDS: dict[str, tuple[str, ...]] = {
     "engineering": ("engineer", "developer", "programmer", "software", "devops", "sre", "backend",
@@ -206,12 +205,9 @@ class Catalog:
         return self.questions[index] if index is not None else None
 
 
-def opener_note(notes: str | None) -> str:
-    """The person's notes as quoted in the opening question: one line, not too long."""
-    note = (notes or "").strip().rstrip(".!?;:,")
-    if len(note) > _MAX_NOTE_IN_QUESTION:
-        note = note[:_MAX_NOTE_IN_QUESTION].rsplit(" ", 1)[0] + "…"
-    return note
+def _has_notes(notes: str | None) -> bool:
+    """Whether the notes say anything (not only punctuation): they are never quoted, only read."""
+    return bool((notes or "").strip().rstrip(".!?;:,"))
 
 
 # An opening question on the subject of the person's notes, asked without revealing a source:
@@ -231,7 +227,7 @@ _OPENER_BY_TOPIC: dict[str, str] = {
 def opener(profile: Profile) -> Question | None:
     """One opening question on what the person's research notes are about, never quoting them
     (a template: render it with Profile.render)."""
-    if not opener_note(profile.notes):
+    if not _has_notes(profile.notes):
         return None
     topic = next((t for t in profile.note_topics if t in _OPENER_BY_TOPIC), "strategy")
     return Question(

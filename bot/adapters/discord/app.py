@@ -25,6 +25,7 @@ from discord import app_commands
 
 from bot.adapters.discord import inbound, render
 from bot.engine.events import Command, Form, Inbound, Pick, Text
+from bot.engine.intake import Slot
 from bot.engine.replies import FieldErrors, QuestionSet, Reply
 from bot.runner import SORRY_BROKEN, ConversationRunner, Turn
 from bot.store.base import ConversationKey
@@ -168,7 +169,7 @@ class DiscordFrontEnd:
     _erasing: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
-    def slots(self) -> tuple[Any, ...]:
+    def slots(self) -> tuple[Slot, ...]:
         return self.runner.ctx.slots
 
     async def run(
@@ -306,8 +307,8 @@ class DiscordFrontEnd:
         if event is None:
             return
         turn = await self.run_interaction(interaction, event)
-        slot = event.slot if isinstance(event, Pick) else event.arg if isinstance(event, Command) else ""
-        if slot and slot in turn.accepted:
+        question = event.slot if isinstance(event, Pick) else event.arg if isinstance(event, Command) else ""
+        if question and question in turn.accepted:
             labels = render.chosen_labels(interaction.message, click)
             await self.tidy(interaction, ", ".join(labels))
 

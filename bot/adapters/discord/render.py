@@ -42,10 +42,7 @@ MAX_OPTIONS = 25
 MAX_BUTTON_LABEL = 80
 MAX_OPTION_TEXT = 100
 MAX_CUSTOM_ID = 100
-MAX_MODAL_TITLE = 45
-MAX_LABEL_TEXT = 45
 MAX_LABEL_DESCRIPTION = 100
-MAX_TEXT_INPUT = 4000
 
 # Custom ids. Buttons and selects have different prefixes so each click matches one template.
 BUTTON = "revq:b:"  # BUTTON + owner + ":" + action ("cmd:more", "pick:stage:team", "type:notes", "form")
@@ -140,6 +137,17 @@ def read_action(owner: str, action: str, values: Sequence[str] = (), custom_id: 
     return Click(int(owner), head, name, arg, tuple(values), custom_id)
 
 
+async def _hand_over(
+    item: discord.ui.DynamicItem[Any], interaction: discord.Interaction[Any], values: Sequence[str]
+) -> None:
+    """A click on either kind of action item, read back from its custom id, for the client."""
+    match = item.template.fullmatch(item.custom_id)
+    if match is not None and isinstance(interaction.client, ClickHandler):
+        await interaction.client.revq_click(
+            interaction, read_action(match["owner"], match["action"], values, item.custom_id)
+        )
+
+
 class ActionButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"revq:b:(?P<owner>[0-9]{1,20}):(?P<action>.+)"
 ):
@@ -154,10 +162,7 @@ class ActionButton(
         return cls(item)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        match = self.template.fullmatch(self.custom_id)
-        if match is not None and isinstance(interaction.client, ClickHandler):
-            click = read_action(match["owner"], match["action"], custom_id=self.custom_id)
-            await interaction.client.revq_click(interaction, click)
+        await _hand_over(self, interaction, ())
 
 
 class ActionSelect(
@@ -174,10 +179,7 @@ class ActionSelect(
         return cls(item)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        match = self.template.fullmatch(self.custom_id)
-        if match is not None and isinstance(interaction.client, ClickHandler):
-            click = read_action(match["owner"], match["action"], self.item.values, self.custom_id)
-            await interaction.client.revq_click(interaction, click)
+        await _hand_over(self, interaction, self.item.values)
 
 
 DYNAMIC_ITEMS = (ActionButton, ActionSelect)
@@ -269,10 +271,6 @@ class DiscordMessage:
         }
 
 
-def _embed_size(embed: discord.Embed) -> int:
-    return len(embed)
-
-
 class _Packer:
     """Fills messages in order: text joins the message before it while it fits; a message with a
     view or embeds is closed before anything else is added."""
@@ -308,7 +306,7 @@ class _Packer:
         self.current.content = joined
         total = 0
         for embed in embeds:
-            size = _embed_size(embed)
+            size = len(embed)
             if self.current.embeds and (len(self.current.embeds) >= MAX_EMBEDS or total + size > MAX_EMBED_TOTAL):
                 self.flush()
                 total = 0

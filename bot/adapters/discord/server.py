@@ -98,7 +98,6 @@ async def discord_service(
             try:
                 yield DiscordService(client, front, store)
             finally:
-                await front.finish_erasing()
                 purging.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await purging
