@@ -4,6 +4,9 @@ For the memory store and the SQLite store it prints conversations per second and
 p50/p99, and compares each with a no-op step driven through the same runner and store in the
 same run (the baseline: everything but the engine's own work).
 
+It also times the priority matcher on every labelled statement in tests/data, against a bare
+lowercase-and-split of the same text: once on a fresh matcher (nothing cached yet) and then warm.
+
     python bench/engine.py [--conversations 400] [--rounds 3]
 """
 
@@ -20,6 +23,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import yaml
 
 from bot.engine.dialogue import EngineContext, StepResult, step
 from bot.engine.events import Command, Inbound, Text
@@ -117,11 +122,46 @@ def report(name: str, results: dict[str, Timings]) -> None:
           f"turn p99 {pct(engine.turns, 99) / pct(noop.turns, 99):.2f}x")  # fmt: skip
 
 
+def labelled_statements() -> list[str]:
+    data_dir = Path(__file__).resolve().parent.parent / "tests" / "data"
+    texts: list[str] = []
+    for path in sorted(data_dir.glob("priority_statements*.yaml")):
+        texts += [str(entry["text"]) for entry in yaml.safe_load(path.read_text(encoding="utf-8"))["statements"]]
+    return texts
+
+
+def bench_matcher(rounds: int) -> None:
+    texts = labelled_statements()
+    cold = EngineContext.build(default_bank()).matcher
+    first: list[float] = []
+    for text in texts:
+        t0 = time.perf_counter()
+        cold.read(text)
+        first.append(time.perf_counter() - t0)
+    warm: list[float] = []
+    bare: list[float] = []
+    for _ in range(rounds * 10):
+        for text in texts:
+            t0 = time.perf_counter()
+            cold.read(text)
+            t1 = time.perf_counter()
+            text.lower().split()
+            t2 = time.perf_counter()
+            warm.append(t1 - t0)
+            bare.append(t2 - t1)
+    print(f"\npriority matcher, {len(texts)} labelled statements (µs per statement)")
+    print(f"  {'':<22} {'p50':>8} {'p99':>8}")
+    for label, values in (("first pass (cold)", first), ("warm", warm), ("bare lower+split", bare)):
+        print(f"  {label:<22} {pct(values, 50) * 1000:>8.1f} {pct(values, 99) * 1000:>8.1f}")
+    print(f"  ratio warm/bare: p50 {pct(warm, 50) / pct(bare, 50):.0f}x, p99 {pct(warm, 99) / pct(bare, 99):.0f}x")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--conversations", type=int, default=400, help="per round and step (default 400)")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    bench_matcher(args.rounds)
     ctx = EngineContext.build(default_bank())
     print(f"{args.rounds} rounds x {args.conversations} conversations of {len(SCRIPT) - 1} turns (+ start) "
           f"per step; bank of {len(ctx.bank.questions)} questions; Python {sys.version.split()[0]}")  # fmt: skip

@@ -47,7 +47,7 @@ def synthetic_bank(size: int, real: Bank, seed: int = 7) -> Bank:
                 sensitivity=rng.choice(("low", "low", "low", "medium", "high")),
             )
         )
-    return Bank(tuple(questions), real.topics, real.lexicon)
+    return Bank(tuple(questions), real.topics, real.lexicons)
 
 
 def profiles(seed: int = 11) -> list[Profile]:

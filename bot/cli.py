@@ -27,6 +27,7 @@ from bot.runner import ConversationRunner
 from bot.store import open_store
 from question_bank import Bank, BankError, default_bank, load_bank
 from question_bank.model import COMPANY_TYPES, LEVELS, PURPOSES, ROLE_FAMILIES, SETTINGS, STAGES, TOPICS
+from question_bank.priorities import language_names
 
 log = logging.getLogger("revq")
 
@@ -297,8 +298,15 @@ async def chat_command(args: argparse.Namespace, bank: Bank, settings: Settings)
 
 def ask_command(args: argparse.Namespace, bank: Bank, settings: Settings) -> int:
     ctx = EngineContext.build(bank, question_count=args.count or settings.question_count)
-    result = step(None, ask_form(args, time.time()), ctx)
+    form = ask_form(args, time.time())
+    result = step(None, form, ctx)
     errors = [r for r in result.replies if isinstance(r, FieldErrors)]
+    if errors and set(errors[0].errors) == {"priorities"}:
+        # Words revq cannot read (another script, a typo too far) still deserve a list: a broad one.
+        typed = {slot: value for slot, value in form.typed.items() if slot != "priorities"}
+        result = step(None, dataclasses.replace(form, typed=typed), ctx)
+        errors = [r for r in result.replies if isinstance(r, FieldErrors)]
+        print(f"revq ask: {_flag_problem('priorities', '')}; this list is a broad one", file=sys.stderr)
     if errors:
         problems = (_flag_problem(slot, message) for slot, message in errors[0].errors.items())
         print(f"revq ask: {'; '.join(problems)}", file=sys.stderr)
@@ -342,7 +350,10 @@ def ask_form(args: argparse.Namespace, at: float) -> Form:
 
 def _flag_problem(slot: str, message: str) -> str:
     if slot == "priorities":
-        return f"couldn't tell which topics --priorities means; use other words or topic ids: {', '.join(TOPICS)}"
+        return (
+            f"couldn't tell which topics --priorities means (it reads {language_names()}); "
+            f"use other words or topic ids: {', '.join(TOPICS)}"
+        )
     return f"--{slot.replace('_', '-')}: {message}"
 
 

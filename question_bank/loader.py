@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -27,6 +27,7 @@ from question_bank.model import (
     Question,
     Topic,
 )
+from question_bank.priorities import ENGLISH, SNOWBALL_NAMES
 from question_bank.similarity import content_words, near_duplicates
 
 BANK_DIR = Path(__file__).resolve().parent
@@ -74,10 +75,15 @@ def _display_path(path: Path) -> str:
         return str(path)
 
 
+# libyaml's loader, where PyYAML was built with it, reads the bank several times faster; its nodes
+# carry the same line numbers.
+_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _parse_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     """Return the data and its node tree (the node tree knows line numbers)."""
     text = path.read_text(encoding="utf-8")
-    loader = yaml.SafeLoader(text)
+    loader = _SAFE_LOADER(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -86,7 +92,7 @@ def _parse_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     return data, node
 
 
-def _line_of(node: yaml.Node | None, path: list[str | int]) -> int | None:
+def _line_of(node: yaml.Node | None, path: Sequence[str | int]) -> int | None:
     """The 1-based line of the value at `path` inside `node`, as close as can be found."""
     line = node.start_mark.line + 1 if node is not None else None
     for key in path:
@@ -279,46 +285,66 @@ def _load_topics(path: Path, homework: dict[str, list[Homework]], problems: list
     return topics
 
 
-def _load_lexicon(path: Path, problems: list[BankProblem]) -> Lexicon:
-    if not path.exists():
-        return Lexicon()
+_LEXICON_LISTS = ("neutral", "dismissals", "clause_breaks")
+
+
+def _load_lexicon(path: Path, problems: list[BankProblem]) -> Lexicon | None:
     name = _display_path(path)
     parsed = _read(path, problems)
     if parsed is None:
-        return Lexicon()
+        return None
     data, node = parsed
     entries = data.get("topics") if isinstance(data, dict) else None
     if not isinstance(entries, dict):
         problems.append(BankProblem(name, 1, None, "topics", "expected a mapping of topic ids"))
-        return Lexicon()
+        return None
+    language = data.get("language")
+    if language != path.stem or language not in SNOWBALL_NAMES:
+        problems.append(
+            BankProblem(
+                name,
+                _line_of(node, ["language"]),
+                None,
+                "language",
+                f"expected {path.stem!r}, the file's name, one of {', '.join(SNOWBALL_NAMES)}",
+            )
+        )
+        return None
+
+    def strings(value: object, where: list[str], field_name: str) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            problems.append(BankProblem(name, _line_of(node, where), None, field_name, "expected a list of strings"))
+            return ()
+        return tuple(value)
+
     phrases: dict[str, tuple[str, ...]] = {}
+    misspellings: dict[str, tuple[str, ...]] = {}
     for topic_id, entry in entries.items():
         if topic_id not in TOPICS:
             problems.append(
                 BankProblem(name, _line_of(node, ["topics", topic_id]), None, str(topic_id), "unknown topic id")
             )
             continue
-        words: list[str] = []
-        for key in ("phrases", "misspellings"):
-            values = (entry or {}).get(key, [])
-            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-                problems.append(
-                    BankProblem(
-                        name,
-                        _line_of(node, ["topics", topic_id, key]),
-                        None,
-                        f"{topic_id}.{key}",
-                        "expected a list of strings",
-                    )
-                )
-                continue
-            words.extend(values)
-        phrases[topic_id] = tuple(words)
-    neutral = data.get("neutral", [])
-    if not isinstance(neutral, list) or not all(isinstance(v, str) for v in neutral):
-        problems.append(BankProblem(name, _line_of(node, ["neutral"]), None, "neutral", "expected a list of strings"))
-        neutral = []
-    return Lexicon(phrases, tuple(neutral))
+        phrases[topic_id], misspellings[topic_id] = (
+            strings((entry or {}).get(key, []), ["topics", topic_id, key], f"{topic_id}.{key}")
+            for key in ("phrases", "misspellings")
+        )
+    lists = {key: strings(data.get(key, []), [key], key) for key in _LEXICON_LISTS}
+    note = data.get("questions_in_english", "")
+    if not isinstance(note, str) or (language != ENGLISH and not note.strip()):
+        problems.append(
+            BankProblem(name, _line_of(node, ["questions_in_english"]), None, "questions_in_english", "expected text")
+        )
+        note = ""
+    return Lexicon(phrases, lists["neutral"], language, lists["dismissals"], lists["clause_breaks"], note, misspellings)
+
+
+def _load_lexicons(directory: Path, problems: list[BankProblem]) -> tuple[Lexicon, ...]:
+    loaded = [_load_lexicon(path, problems) for path in sorted(directory.glob("*.yaml"))]
+    lexicons = sorted((lexicon for lexicon in loaded if lexicon), key=lambda lexicon: lexicon.language != ENGLISH)
+    if not any(lexicon.language == ENGLISH for lexicon in lexicons):
+        problems.append(BankProblem(_display_path(directory / "en.yaml"), None, None, None, "no English lexicon"))
+    return tuple(lexicons)
 
 
 def load_bank(directory: Path = BANK_DIR) -> Bank:
@@ -355,10 +381,10 @@ def load_bank(directory: Path = BANK_DIR) -> Bank:
                 file, line = question.source.rsplit(":", 1)
                 problems.append(BankProblem(file, int(line), question.id, "alike", f"unknown question id {other!r}"))
     topics = _load_topics(directory / "topics.yaml", homework, problems)
-    lexicon = _load_lexicon(directory / "lexicon.yaml", problems)
+    lexicons = _load_lexicons(directory / "lexicon", problems)
     if problems:
         raise BankError(problems)
-    return Bank(tuple(questions), topics, lexicon)
+    return Bank(tuple(questions), topics, lexicons)
 
 
 @cache

@@ -118,18 +118,31 @@ class Topic:
 
 @dataclass(frozen=True)
 class Lexicon:
-    """Phrases people use for each topic, as written in lexicon.yaml. `neutral` phrases name no
-    topic; they only keep their words from being read as part of a topic phrase ("brand new")."""
+    """How people talk about each topic in one language, as written in lexicon/<language>.yaml.
+    `neutral` phrases name no topic; they only keep their words from being read as part of a topic
+    phrase ("brand new"). `dismissals` are cues that a topic does not matter ("don't care");
+    `clause_breaks` are words that end a clause as "but" does. `questions_in_english` is said once
+    to a person writing in this language, since the questions are in English. `misspellings` (typos,
+    slang, abbreviations) are read only when this is the text's likeliest language: in another
+    language they are too often ordinary words ("pai" is a typo of "pay" and Portuguese for father)."""
 
     phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     neutral: tuple[str, ...] = ()
+    language: str = "en"
+    dismissals: tuple[str, ...] = ()
+    clause_breaks: tuple[str, ...] = ()
+    questions_in_english: str = ""
+    misspellings: dict[str, tuple[str, ...]] = field(default_factory=dict)  # read only in text of this language
 
 
 @dataclass(frozen=True)
 class Bank:
     questions: tuple[Question, ...]
     topics: dict[str, Topic]
-    lexicon: Lexicon
+    lexicons: tuple[Lexicon, ...]  # English first
+
+    def lexicon(self, language: str) -> Lexicon | None:
+        return next((lexicon for lexicon in self.lexicons if lexicon.language == language), None)
 
 
 def company_phrase(company: str | None) -> str:

@@ -1,52 +1,79 @@
 """Turn free text about what matters to a person into ranked canonical topic ids.
 
-The phrases come from lexicon.yaml. Matching is word-based: light stemming on both sides,
-typo tolerance for longer words (one edit from 5 letters, two from 10), `*` in a phrase stands
-for any one word ("lay * off"), the longest phrase wins where two overlap (neutral phrases
-take part but name no topic), and "don't care about X" style cues drop X. Topics are ranked by
-where the person first mentioned them.
+The words come from the lexicons in question_bank/lexicon/, one per language; this module holds
+the rule for reading them:
+
+- The text is lowercased, accents and apostrophes are dropped, and it is split into words.
+  Its language is guessed (py3langid); English and any other language that is likely enough
+  are read, each with its own lexicon and its own Snowball stemmer, so mixed text works.
+- A topic is mentioned when a phrase of its lexicon appears: stems equal, or one typo in a
+  word of 5+ letters and two in 10+ (rapidfuzz), `*` standing for any one word. In a
+  compounding language (German), a listed word of 6+ letters also counts at the start or end
+  of a longer word ("Gehalt" in "Jahresgehalt").
+- Where phrases overlap, the longest wins, then an exact one over a typo, then the likelier
+  language; each word belongs to one phrase. Neutral phrases take part but name no topic.
+- A mention is cancelled when a dismissal cue ("don't care", "me da igual") comes before or
+  after it in the same clause, with at most four words between them. Punctuation and words such as "but" end a
+  clause. Cancelled topics are reported as set aside.
+- Topics are ranked by where the person first mentioned them.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
+
+import snowballstemmer
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+from rapidfuzz.distance import OSA
 
 from question_bank.model import Lexicon
 
 MAX_PRIORITIES = 5
-_CLAUSE_BREAK = re.compile(r"[.,;:!?\n()\[\]\u2022\u3001\u3002]+|\s[-\u2013\u2014]\s|\bbut\b|\bhowever\b")
+WILDCARD = "*"
+NEUTRAL = ""  # the topic of a neutral phrase
+ENGLISH = "en"
+SNOWBALL_NAMES = {"en": "english", "es": "spanish", "fr": "french", "de": "german", "pt": "portuguese"}
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "pt": "Portuguese"}
+COMPOUNDING = frozenset({"de"})
+_COMPOUND_PART = 6  # shortest listed word that counts inside a compound
+_DISMISS_GAP = 4  # most words between a dismissal cue and the topic it cancels
+_ALSO_READ_FROM = 0.15  # a language this likely is read as well as English and the likeliest one
+_DETECT_CHARS = 2000  # enough to tell the language; the rest only costs time
+_CACHE_WORDS = 50_000  # per language; cleared when full, so odd input cannot grow memory
+
+_PUNCTUATION_BREAK = re.compile(r"[.,;:!?\n()\[\]\u2022\u3001\u3002\u00a1\u00bf]+|\s[-\u2013\u2014]\s")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
-# Cues that say a topic does NOT matter, checked only inside the same clause.
-# "I don't want to drive an hour" still means the commute matters, so "dont want" is no cue.
-_DISMISSALS: tuple[tuple[str, ...], ...] = tuple(
-    tuple(cue.split())
-    for cue in (
-        "dont care", "do not care", "dont really care", "not bothered", "not worried", "not fussed",
-        "dont mind", "do not mind", "not interested", "not important", "isnt important", "is not important",
-        "doesnt matter", "does not matter", "dont matter", "no matter", "not a priority", "isnt a priority",
-        "not my priority", "less important", "not that important", "dont need", "do not need", "no need",
-        "not really care", "not a concern", "not an issue", "couldnt care less", "care less about",
-        "less about", "whatever", "is fine", "are fine", "is ok", "is okay", "fine already", "already fine",
-        "is a given", "are a given", "not a big deal", "is what it is", "doesnt bother", "dont bother", "not fussy",
-        "not about", "not all about", "not just about", "not only about", "not just", "isnt that important",
-        "is not that important", "not that bothered", "not the main thing", "matters less", "not my main",
-    )
-)  # fmt: skip
-_DISMISS_WINDOW = 4
+_SPELLED_OUT = str.maketrans({"ß": "ss", "œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d"})
 
 
 def normalize(text: str) -> str:
-    """Lowercase, strip accents and apostrophes, keep letters and digits."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    """Lowercase, strip accents and apostrophes; letters NFKD cannot split are spelled out."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().translate(_SPELLED_OUT))
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return plain.replace("'", "").replace("\u2019", "").replace("&", " and ")
 
 
-def stem(word: str) -> str:
-    """A deliberately small stemmer: the same on the lexicon and the text, so it need not be right."""
+def language_names(codes: Iterable[str] = LANGUAGE_NAMES) -> str:
+    """'English, Spanish and French', for telling people what revq reads."""
+    wanted = set(codes)
+    names = [name for code, name in LANGUAGE_NAMES.items() if code in wanted]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def tokens(text: str) -> list[str]:
+    """Normalized words, not yet stemmed."""
+    return [w for w in _NON_WORD.split(normalize(text)) if w]
+
+
+def light_english_stem(word: str) -> str:
+    """English keeps revq's own light stemmer: on our labelled English statements it reads better
+    than Snowball's English stemmer, which joins words the lexicon keeps apart (position, positive)."""
     if len(word) > 4 and word.endswith("ies"):
         word = word[:-3] + "y"
     elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
@@ -60,27 +87,18 @@ def stem(word: str) -> str:
     return word
 
 
-_STEMMED_DISMISSALS: tuple[tuple[str, ...], ...] = ()  # filled below, once stem() exists
+@functools.cache
+def stemmer(language: str) -> Callable[[str], str]:
+    """The stem function for a language: Snowball's (PyStemmer's C build when installed)."""
+    if language == ENGLISH:
+        return light_english_stem
+    snowball: Any = snowballstemmer.stemmer(SNOWBALL_NAMES[language])  # the library has no types
+    return lambda word: str(snowball.stemWord(word))
 
 
-def words(text: str) -> list[str]:
-    return [stem(w) for w in _NON_WORD.split(normalize(text)) if w]
-
-
-_STEMMED_DISMISSALS = tuple(tuple(stem(w) for w in cue) for cue in _DISMISSALS)
-
-
-def phrase_words(phrase: str) -> tuple[str, ...]:
-    """A lexicon phrase as words, keeping `*` wildcards."""
-    return tuple(
-        WILDCARD if part == WILDCARD else w
-        for part in phrase.split()
-        for w in ([part] if part == WILDCARD else words(part))
-    )
-
-
-WILDCARD = "*"
-NEUTRAL = ""  # the topic of a neutral phrase
+def stemmed_words(text: str, language: str = ENGLISH) -> list[str]:
+    stem = stemmer(language)
+    return [stem(w) for w in tokens(text)]
 
 
 def _allowed_edits(word: str) -> int:
@@ -96,23 +114,12 @@ def _deletes(word: str, depth: int) -> set[str]:
     return found
 
 
-def _edit_distance(a: str, b: str, limit: int) -> int:
-    """Optimal string alignment distance, giving up early past `limit`."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cost = 0 if ca == cb else 1
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        if min(cur) > limit:
-            return limit + 1
-        prev2, prev = prev, cur
-    return prev[-1]
+@functools.cache
+def _identifier(languages: tuple[str, ...]) -> LanguageIdentifier:
+    """py3langid's bundled model, limited to the languages revq has lexicons for (loaded once)."""
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(languages))
+    return identifier
 
 
 @dataclass(frozen=True)
@@ -121,83 +128,155 @@ class _Match:
     end: int  # exclusive, in words
     topic: str
     exact: bool
+    rank: int  # of the language, 0 the likeliest
+    language: str
 
 
-class PriorityMatcher:
-    """Built once from the lexicon; `match` is then pure and fast."""
+@dataclass(frozen=True)
+class Reading:
+    """What a text says matters (`named`, in order) and what it sets aside ("not about the money").
+    `language` is the language the text was read as, when a lexicon recognised something or the
+    guess is sure; None for text with no words revq knows."""
+
+    named: tuple[str, ...]
+    set_aside: tuple[str, ...]
+    language: str | None
+
+
+class _Language:
+    """One lexicon, stemmed and indexed once, with caches for the words people type."""
 
     def __init__(self, lexicon: Lexicon) -> None:
-        self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
-        vocabulary: set[str] = set()
-        entries = [(p, t) for t, phrases in lexicon.phrases.items() for p in phrases]
-        entries += [(p, NEUTRAL) for p in lexicon.neutral]
-        for phrase, topic in entries:
-            tokens = phrase_words(phrase)
-            if tokens and tokens[0] != WILDCARD:
-                self._phrases[tokens[0]].append((tokens, topic))
-                vocabulary.update(t for t in tokens if t != WILDCARD)
+        self.code = lexicon.language
+        self._stem = stemmer(self.code)
+        self._stems: dict[str, str] = {}
+        self._spelling_cache: dict[str, dict[str, bool]] = {}
+        self._compounds = self.code in COMPOUNDING
+        self.clause_breaks = frozenset(w for phrase in lexicon.clause_breaks for w in tokens(phrase))
+        self._phrases: dict[str, list[tuple[tuple[str, ...], str, bool]]] = defaultdict(list)
+        entries = [(p, t, False) for t, phrases in lexicon.phrases.items() for p in phrases]
+        entries += [(p, t, True) for t, phrases in lexicon.misspellings.items() for p in phrases]
+        entries += [(p, NEUTRAL, False) for p in lexicon.neutral]
+        for phrase, topic, misspelt in entries:
+            stems = self.phrase_stems(phrase)
+            if stems and stems[0] != WILDCARD:
+                self._phrases[stems[0]].append((stems, topic, misspelt))
+        self.vocabulary = {s for group in self._phrases.values() for stems, _, _ in group for s in stems} - {WILDCARD}
+        # Typos are looked up by deletions (the symmetric-delete index) and checked with rapidfuzz.
+        # Stems are compared, not words as typed: on our labelled sets that reads better.
         self._by_deletion: dict[str, set[str]] = defaultdict(set)
-        for word in vocabulary:
-            for variant in _deletes(word, _allowed_edits(word)):
-                self._by_deletion[variant].add(word)
-        self._vocabulary = vocabulary
+        for stem in self.vocabulary:
+            for variant in _deletes(stem, _allowed_edits(stem)):
+                self._by_deletion[variant].add(stem)
+        self.dismissals = tuple(self.phrase_stems(cue) for cue in lexicon.dismissals)
 
-    def _spellings(self, word: str) -> dict[str, bool]:
-        """Lexicon words this text word may stand for, with True where it is exact."""
-        found = {word: True} if word in self._vocabulary else {}
-        limit = _allowed_edits(word)
-        if limit == 0:
-            return found
-        candidates: set[str] = set()
-        for variant in _deletes(word, limit):
-            candidates |= self._by_deletion.get(variant, set())
-        for candidate in candidates - found.keys():
-            if _edit_distance(word, candidate, min(limit, _allowed_edits(candidate))) <= min(
-                limit, _allowed_edits(candidate)
-            ):
-                found[candidate] = False
+    def stem(self, word: str) -> str:
+        stem = self._stems.get(word)
+        if stem is None:
+            if len(self._stems) >= _CACHE_WORDS:
+                self._stems.clear()
+            stem = self._stems[word] = self._stem(word)
+        return stem
+
+    def phrase_stems(self, phrase: str) -> tuple[str, ...]:
+        """A lexicon phrase as stems, keeping `*` wildcards."""
+        return tuple(
+            WILDCARD if part == WILDCARD else self.stem(w)
+            for part in phrase.split()
+            for w in ([part] if part == WILDCARD else tokens(part))
+        )
+
+    def spellings(self, word: str) -> dict[str, bool]:
+        """Lexicon stems this text word may stand for, with True where it is exact."""
+        found = self._spelling_cache.get(word)
+        if found is None:
+            if len(self._spelling_cache) >= _CACHE_WORDS:
+                self._spelling_cache.clear()
+            found = self._spelling_cache[word] = self._find_spellings(word)
         return found
 
-    def _matches_in(self, clause: list[str], offset: int) -> list[_Match]:
-        spellings = [self._spellings(w) for w in clause]
+    def _find_spellings(self, word: str) -> dict[str, bool]:
+        stem = self.stem(word)
+        found = {stem: True} if stem in self.vocabulary else {}
+        limit = _allowed_edits(stem)
+        if limit:
+            candidates: set[str] = set()
+            for variant in _deletes(stem, limit):
+                candidates |= self._by_deletion.get(variant, set())
+            for candidate in candidates - found.keys():
+                allowed = min(limit, _allowed_edits(candidate))
+                if OSA.distance(stem, candidate, score_cutoff=allowed) <= allowed:
+                    found[candidate] = False
+        if self._compounds and len(stem) > _COMPOUND_PART:
+            for cut in range(_COMPOUND_PART, len(stem)):
+                for part in (stem[:cut], stem[-cut:]):
+                    if part in self.vocabulary:
+                        found.setdefault(part, False)
+        return found
+
+    def matches(self, clause: list[str], offset: int, rank: int, own_typos: bool = True) -> list[_Match]:
+        spellings = [self.spellings(w) for w in clause]
         found: list[_Match] = []
         for i, first in enumerate(spellings):
             for spelled, exact_first in first.items():
-                for tokens, topic in self._phrases.get(spelled, ()):
-                    end = i + len(tokens)
-                    if end > len(clause):
+                for stems, topic, misspelt in self._phrases.get(spelled, ()):
+                    end = i + len(stems)
+                    if end > len(clause) or (misspelt and not own_typos):
                         continue
-                    rest = range(1, len(tokens))
-                    if all(tokens[k] == WILDCARD or tokens[k] in spellings[i + k] for k in rest):
-                        exact = exact_first and all(tokens[k] == WILDCARD or spellings[i + k][tokens[k]] for k in rest)
-                        found.append(_Match(offset + i, offset + end, topic, exact))
+                    rest = range(1, len(stems))
+                    if all(stems[k] == WILDCARD or stems[k] in spellings[i + k] for k in rest):
+                        exact = exact_first and all(stems[k] == WILDCARD or spellings[i + k][stems[k]] for k in rest)
+                        found.append(_Match(offset + i, offset + end, topic, exact, rank, self.code))
         return found
 
-    @staticmethod
-    def _dismissed(clause: list[str], offset: int, match: _Match) -> bool:
-        lo = max(0, match.start - offset - _DISMISS_WINDOW)
-        hi = min(len(clause), match.end - offset + _DISMISS_WINDOW)
-        window = clause[lo:hi]
-        return any(
-            window[i : i + len(cue)] == list(cue)
-            for cue in _STEMMED_DISMISSALS
-            for i in range(len(window) - len(cue) + 1)
-        )
+    def cue_spans(self, clause: list[str]) -> list[tuple[int, int]]:
+        stems = [self.stem(w) for w in clause]
+        return [
+            (i, i + len(cue))
+            for cue in self.dismissals
+            for i in range(len(stems) - len(cue) + 1)
+            if all(want in (WILDCARD, got) for want, got in zip(cue, stems[i : i + len(cue)], strict=True))
+        ]
+
+
+class PriorityMatcher:
+    """Built once from the lexicons; `read` is then pure and fast."""
+
+    def __init__(self, *lexicons: Lexicon) -> None:
+        self._languages = {lexicon.language: _Language(lexicon) for lexicon in lexicons}
+        self._codes = tuple(self._languages)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return self._codes
+
+    def _likely_languages(self, text: str) -> list[tuple[str, float]]:
+        """Languages to read the text in, likeliest first, with their probabilities."""
+        if len(self._codes) == 1:
+            return [(self._codes[0], 1.0)]
+        ranked = [(code, float(p)) for code, p in _identifier(self._codes).rank(text[:_DETECT_CHARS])]
+        chosen = [(code, p) for n, (code, p) in enumerate(ranked) if n == 0 or p >= _ALSO_READ_FROM or code == ENGLISH]
+        return [pair for pair in chosen if pair[0] in self._languages]
 
     def match(self, text: str, limit: int = MAX_PRIORITIES) -> list[str]:
         """Topic ids in the order the person first named them, at most `limit`."""
-        return self.read(text, limit)[0]
+        return list(self.read(text, limit).named)
 
-    def read(self, text: str, limit: int = MAX_PRIORITIES) -> tuple[list[str], list[str]]:
-        """(topics named, in order, at most `limit`; topics set aside, such as "not about the money")."""
+    def read(self, text: str, limit: int = MAX_PRIORITIES) -> Reading:
+        likely = self._likely_languages(text)
+        readers = [self._languages[code] for code, _ in likely]
+        breaks = frozenset().union(*(reader.clause_breaks for reader in readers))
         accepted: list[_Match] = []
         dismissed: list[_Match] = []
         offset = 0
-        for raw_clause in _CLAUSE_BREAK.split(normalize(text)):
-            clause = words(raw_clause)
-            candidates = self._matches_in(clause, offset)
-            # Longest phrase first, exact before fuzzy; each word belongs to one phrase.
-            candidates.sort(key=lambda m: (-(m.end - m.start), not m.exact, m.start))
+        for clause in _clauses(text, breaks):
+            candidates = [
+                m
+                for rank, reader in enumerate(readers)
+                for m in reader.matches(clause, offset, rank, own_typos=rank == 0 or likely[0][1] < _SURE)
+            ]
+            cues = [span for reader in readers for span in reader.cue_spans(clause)]
+            candidates.sort(key=lambda m: (-(m.end - m.start), not m.exact, m.rank, m.start))
             taken: set[int] = set()
             for m in candidates:
                 span = set(range(m.start, m.end))
@@ -206,8 +285,38 @@ class PriorityMatcher:
                 taken |= span
                 if m.topic == NEUTRAL:
                     continue
-                (dismissed if self._dismissed(clause, offset, m) else accepted).append(m)
+                start, end = m.start - offset, m.end - offset
+                is_dismissed = any(_gap(start, end, cue_start, cue_end) <= _DISMISS_GAP for cue_start, cue_end in cues)
+                (dismissed if is_dismissed else accepted).append(m)
             offset += len(clause)
-        ranked = list(dict.fromkeys(m.topic for m in sorted(accepted, key=lambda m: m.start)))
-        aside = [t for t in dict.fromkeys(m.topic for m in dismissed) if t not in ranked]
-        return ranked[:limit], aside
+        ranked = tuple(dict.fromkeys(m.topic for m in sorted(accepted, key=lambda m: m.start)))
+        aside = tuple(t for t in dict.fromkeys(m.topic for m in dismissed) if t not in ranked)
+        return Reading(ranked[:limit], aside, _language_read(likely, accepted + dismissed))
+
+
+def _gap(start: int, end: int, cue_start: int, cue_end: int) -> int:
+    """Words between a topic phrase and a cue (0 when they touch or overlap)."""
+    return max(0, cue_start - end, start - cue_end)
+
+
+def _clauses(text: str, breaks: frozenset[str]) -> Iterable[list[str]]:
+    for piece in _PUNCTUATION_BREAK.split(normalize(text)):
+        clause: list[str] = []
+        for word in _NON_WORD.split(piece):
+            if word in breaks:
+                yield clause
+                clause = []
+            elif word:
+                clause.append(word)
+        yield clause
+
+
+_SURE = 0.9  # a guess this sure names the language even when no phrase was recognised
+
+
+def _language_read(likely: list[tuple[str, float]], matches: list[_Match]) -> str | None:
+    recognised = {m.language for m in matches}
+    for code, probability in likely:
+        if code in recognised or (not recognised and probability >= _SURE):
+            return code
+    return None

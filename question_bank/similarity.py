@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from question_bank.priorities import words
+from question_bank.priorities import stemmed_words as words
 
 _STOP = frozenset(
     words(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.engine.tailor import role_family
-from question_bank import BankError, load_bank
+from question_bank import BankError, default_bank, load_bank
 from question_bank.loader import BANK_DIR, SCHEMA_PATH
 from question_bank.model import (
     COMPANY_TYPES,
@@ -21,6 +21,7 @@ from question_bank.model import (
     Bank,
     fill_placeholders,
 )
+from question_bank.priorities import stemmed_words
 
 
 @pytest.fixture
@@ -224,3 +225,21 @@ def test_common_job_titles_find_their_line_of_work() -> None:
              if role_family(title) != family}  # fmt: skip
     assert not wrong, wrong
     assert role_family("Wizard of Light Bulb Moments") is None
+
+
+def test_every_lexicon_covers_every_topic_once_and_can_say_what_does_not_matter() -> None:
+    bank = default_bank()
+    assert [lexicon.language for lexicon in bank.lexicons] == ["en", "de", "es", "fr", "pt"]
+    for lexicon in bank.lexicons:
+        assert set(lexicon.phrases) == set(TOPICS), lexicon.language
+        assert lexicon.dismissals and lexicon.clause_breaks, lexicon.language
+        assert bool(lexicon.questions_in_english) == (lexicon.language != "en")
+        owner: dict[tuple[str, ...], str] = {}
+        listed = [(p, t) for t, phrases in lexicon.phrases.items() for p in phrases]
+        listed += [(p, t) for t, phrases in lexicon.misspellings.items() for p in phrases]
+        listed += [(p, "neutral") for p in lexicon.neutral]
+        for phrase, topic in listed:
+            stems = tuple(
+                s for part in phrase.split() for s in (["*"] if part == "*" else stemmed_words(part, lexicon.language))
+            )
+            assert owner.setdefault(stems, topic) == topic, (lexicon.language, phrase, topic, owner[stems])

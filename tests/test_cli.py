@@ -130,8 +130,6 @@ def test_ask_text_and_markdown_formats() -> None:
         (["--count", "0"], "--count must be a whole number from 1 to 20"),
         (["--company-type", "cult"], "--company-type must be one of: startup, scaleup"),
         (["--format", "pdf"], "invalid choice: 'pdf'"),
-        (["--priorities", "asdfgh qwerty"], "couldn't tell which topics"),
-        (["--priorities", "1, 2"], "couldn't tell which topics"),  # flags show no numbered list
     ],
 )
 def test_ask_bad_values_exit_2_with_one_clear_line(args: list[str], needle: str) -> None:
@@ -140,6 +138,15 @@ def test_ask_bad_values_exit_2_with_one_clear_line(args: list[str], needle: str)
     assert needle in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize("priorities", ["asdfgh qwerty", "1, 2", "ما هو الراتب", "这份工作的工资是多少", "x" * 10_000])
+def test_ask_priorities_it_cannot_read_give_a_broad_list_and_one_note(priorities: str) -> None:
+    done = revq("ask", "--company", "Acme", "--priorities", priorities, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["questions"]
+    assert "couldn't tell which topics" in done.stderr and "Spanish" in done.stderr and "broad" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_ask_leaves_out_an_unusable_job_title_with_a_note() -> None:

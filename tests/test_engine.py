@@ -5,12 +5,15 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 from bot.engine.dialogue import EngineContext, step
 from bot.engine.dialogue import profile_of as dialogue_profile
 from bot.engine.events import Command, Form, Text
 from bot.engine.replies import Document, QuestionSet
 from bot.engine.session import Session
 from question_bank.model import PURPOSES, Bank
+from question_bank.priorities import tokens
 from tests.conftest import Conversation, asks, question_set, said
 
 ENGINE_DIR = Path(__file__).resolve().parent.parent / "bot" / "engine"
@@ -598,3 +601,83 @@ def test_what_the_notes_are_about_shapes_the_list_without_quoting_them(chat: Con
     listed = layoffs.complete(priorities="10", notes="they had big layoffs last spring")
     assert layoffs.session is not None and "stability" in layoffs.session.note_topics
     assert "stability" in {t for card in listed.cards for t in card.topics}
+
+
+NOTES_THAT_MUST_NOT_BE_QUOTED = {
+    "gossip": "my friend works there and says the manager is a nightmare and people cry in the bathroom",
+    "long": " ".join(
+        f"In week {n} the regional paper wrote that the night shift on ward {n} was short of staff again"
+        for n in range(60)
+    ),
+    "german": "Ein Freund sagt, die Chefin sei schwierig und das Team sei ständig unterbesetzt. "
+    "Sie haben gerade eine neue Filiale in Köln eröffnet.",
+    "spanish": "Leí que despidieron a doscientas personas el año pasado y que la vacante lleva meses publicada",
+    "placeholders": "<!channel> @everyone {company} {role} **bold** `code` " * 20,
+    "emoji": "🚀🔥💼🙂" * 10,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NOTES_THAT_MUST_NOT_BE_QUOTED))
+def test_no_note_is_ever_quoted_in_a_question(ctx: EngineContext, kind: str) -> None:
+    notes = NOTES_THAT_MUST_NOT_BE_QUOTED[kind]
+    chat = Conversation(ctx)
+    shown = chat.complete(notes=notes)
+    assert shown.cards, kind
+    note_words = tokens(notes)
+    runs = {" ".join(note_words[i : i + 7]) for i in range(len(note_words) - 6)}
+    fields = [f for card in shown.cards for f in (card.text, card.why, card.listen_for)] + list(shown.homework)
+    for field in fields:
+        text = " ".join(tokens(field))
+        assert not any(run in text for run in runs), (kind, field)  # never 7 words in a row from the notes
+        assert "<!channel>" not in field and "{company}" not in field and "@everyone" not in field
+
+
+def test_news_in_the_notes_brings_in_its_topics(ctx: EngineContext) -> None:
+    cases = {
+        "They just raised a Series B": "stability",
+        "they merged with a competitor last year": "stability",
+        "they launched a new app in May": "strategy",
+        "the job ad has been up for months": "vacancy",
+        "Leí que despidieron a mucha gente": "stability",
+    }
+    for notes, topic in cases.items():
+        chat = Conversation(ctx)
+        chat.complete(notes=notes)
+        assert chat.session is not None and topic in chat.session.note_topics, notes
+
+
+def test_someone_writing_in_another_language_is_told_once_that_the_questions_are_in_english(
+    ctx: EngineContext,
+) -> None:
+    chat = Conversation(ctx)
+    chat.start()
+    chat.say("Hospital Central")
+    replies = chat.say("Enfermera")
+    while asks(replies)[-1].slot != "priorities":
+        replies = chat.say("skip")
+    told = said(chat.say("turnos de noche y formación, el sueldo me da igual"))
+    assert "inglés" in told and "English" in told
+    assert chat.session is not None and chat.session.language == "es"
+    assert chat.session.priorities == ("worklife", "learning") and chat.session.set_aside == ("compensation",)
+    assert "inglés" not in said(chat.say("Abrieron una planta nueva el año pasado"))  # once is enough
+    english = Conversation(ctx)
+    english.start()
+    for answer in ("Acme", "Nurse", "2", "skip"):
+        english.say(answer)
+    assert "English for now" not in said(english.say("night shifts and training"))
+    form = Form(1.0, typed={"company": "Klinik Nord", "priorities": "Weiterbildung und ein netter Chef"})
+    result = step(None, form, ctx)
+    assert "Englisch" in said(result.replies) and result.session.priorities == ("learning", "manager")
+
+
+def test_priorities_in_a_script_revq_cannot_read_get_a_menu_and_a_word_on_languages(chat: Conversation) -> None:
+    chat.start()
+    for answer in ("Acme", "Data Engineer", "2", "skip"):
+        chat.say(answer)
+    for text in ("ما هو الراتب", "这份工作的工资是多少"):
+        replies = chat.say(text)
+        assert "I can read English, Spanish, French, German and Portuguese" in said(replies)
+        assert asks(replies) and asks(replies)[-1].slot == "priorities"
+    replies = chat.say("remote work and " + "salary " * 1500)  # 10,000 characters: read, never an error
+    assert chat.session is not None and chat.session.priorities == ("remote", "compensation")
+    assert "first" in said(replies) and asks(replies)[-1].slot == "notes"

@@ -6,7 +6,7 @@ import pytest
 
 from bot.engine.dialogue import EngineContext
 from question_bank.model import Lexicon
-from question_bank.priorities import PriorityMatcher, stem, words
+from question_bank.priorities import PriorityMatcher, Reading, light_english_stem, stemmed_words, tokens
 
 MATCHER = PriorityMatcher(
     Lexicon(
@@ -17,7 +17,9 @@ MATCHER = PriorityMatcher(
             "stability": ("company growth", "layoffs", "run out of money"),
             "mentorship": ("mentorship", "mentor"),
             "compensation": ("salary", "pay"),
-        }
+        },
+        dismissals=("not bothered", "is fine", "fine already"),
+        clause_breaks=("but",),
     )
 )
 
@@ -28,7 +30,9 @@ def test_order_follows_first_mention() -> None:
 
 def test_stemming_and_separators() -> None:
     assert MATCHER.match("Working-from-home + Certifications/trainings") == ["remote", "learning"]
-    assert stem("trainings") == stem("training") and words("Don't  Café") == ["dont", "cafe"]
+    assert light_english_stem("trainings") == light_english_stem("training")
+    assert tokens("Don't  Café, Straße") == ["dont", "cafe", "strasse"]
+    assert stemmed_words("formaciones", "es") == stemmed_words("formación", "es")
 
 
 def test_typos_are_tolerated_on_longer_words_only() -> None:
@@ -76,3 +80,51 @@ def test_limit_and_huge_text() -> None:
 )
 def test_everyday_speech_reads_right(ctx: EngineContext, text: str, expected: list[str]) -> None:
     assert ctx.matcher.match(text) == expected  # the real lexicon
+
+
+SPANISH = Lexicon(
+    {"compensation": ("salario", "sueldo"), "remote": ("teletrabajo",), "learning": ("formacion",)},
+    language="es",
+    dismissals=("me da igual", "no me importa"),
+    clause_breaks=("pero",),
+)
+GERMAN = Lexicon({"compensation": ("gehalt",), "manager": ("chef",)}, language="de", dismissals=("egal",))
+ENGLISH = Lexicon({"compensation": ("salary",), "remote": ("remote work",)}, dismissals=("dont care",),
+                  clause_breaks=("but",))  # fmt: skip
+MULTI = PriorityMatcher(ENGLISH, SPANISH, GERMAN)
+
+
+def test_each_language_is_read_with_its_own_words_and_stems() -> None:
+    assert MULTI.read("quiero teletrabajo y buenos salarios") == Reading(("remote", "compensation"), (), "es")
+    assert MULTI.read("Formaciones, por favor") == Reading(("learning",), (), "es")  # plural, accent dropped
+    assert MULTI.read("salary and remote work") == Reading(("compensation", "remote"), (), "en")
+
+
+def test_mixed_text_is_read_in_both_languages() -> None:
+    assert MULTI.match("busco remote work y un buen sueldo") == ["remote", "compensation"]
+
+
+def test_dismissals_work_in_either_order_and_stop_at_a_clause_break() -> None:
+    assert MULTI.read("me da igual el salario") == Reading((), ("compensation",), "es")
+    assert MULTI.read("el salario me da igual, quiero teletrabajo").named == ("remote",)
+    assert MULTI.read("no me importa el salario, quiero teletrabajo").set_aside == ("compensation",)
+    # "pero" ends the clause, so the cue before it cannot reach the topic after it
+    assert MULTI.match("el teletrabajo me da igual pero el sueldo es clave") == ["compensation"]
+
+
+def test_compound_words_are_read_by_their_parts_in_german() -> None:
+    assert MULTI.match("Wie hoch ist das Jahresgehalt und die Gehaltserhöhung?") == ["compensation"]
+    assert MULTI.match("ein netter Chef wäre schön") == ["manager"]
+    assert MULTI.read("das Gehalt ist mir egal, ein netter Chef ist wichtig").set_aside == ("compensation",)
+
+
+def test_unknown_scripts_and_noise_give_nothing_and_no_language() -> None:
+    for text in ("", "这份工作的工资是多少", "ما هو الراتب", "🙂🙂🙂", "\x00\x01"):
+        assert MULTI.read(text) == Reading((), (), None), text
+
+
+def test_the_word_caches_stay_bounded() -> None:
+    matcher = PriorityMatcher(ENGLISH)
+    for n in range(60_000):
+        matcher.match(f"word{n}")
+    assert all(len(language._spelling_cache) <= 50_000 for language in matcher._languages.values())

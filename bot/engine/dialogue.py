@@ -68,7 +68,7 @@ class EngineContext:
         return cls(
             bank=bank,
             slots=intake.build_slots(bank),
-            matcher=PriorityMatcher(bank.lexicon),
+            matcher=PriorityMatcher(*bank.lexicons),
             catalog=tailor.Catalog.build(bank),
             question_count=question_count,
             session_ttl=session_ttl,
@@ -259,8 +259,10 @@ def _accept(turn: _Turn, slot: Slot, parsed: Parsed) -> None:
     if parsed.notice:
         turn.say(parsed.notice, "notice")
     turn.session = turn.session.with_answer(slot.name, parsed.value)
+    _note_language(turn, parsed.language)
     if slot.name == "notes":
         turn.session = _with_note_topics(turn.session, turn.ctx)
+        _note_language(turn, _notes_language(turn.session, turn.ctx))
     turn.accepted.append(slot.name)
     if slot.name == "priorities" and turn.session.priorities:
         turn.say(f"I'll focus on: {_topic_labels(turn.ctx.bank, turn.session.priorities)}. (Say back to change that.)")
@@ -275,15 +277,19 @@ def _form(turn: _Turn, event: Form) -> None:
         turn.replies.append(FieldErrors(errors))
         turn.changed = False
         return
-    session = Session(started=True, shown=turn.session.shown, pages=turn.session.pages)
+    turn.session = Session(
+        started=True, shown=turn.session.shown, pages=turn.session.pages, language=turn.session.language
+    )
     for slot, parsed in answers:
         if slot.name in event.ask_missing and not _given(event, slot.name):
             continue  # left open: the conversation asks it next
-        session = session.with_answer(slot.name, () if slot.multi and parsed.value is None else parsed.value)
+        turn.session = turn.session.with_answer(slot.name, () if slot.multi and parsed.value is None else parsed.value)
         turn.accepted.append(slot.name)
         if parsed.notice:
             turn.say(parsed.notice, "notice")
-    turn.session = _with_note_topics(session, turn.ctx)
+        _note_language(turn, parsed.language)
+    turn.session = session = _with_note_topics(turn.session, turn.ctx)
+    _note_language(turn, _notes_language(session, turn.ctx))
     if session.priorities:
         turn.say(f"I'll focus on: {_topic_labels(turn.ctx.bank, session.priorities)}.")
     _advance(turn)
@@ -294,6 +300,19 @@ def _with_note_topics(session: Session, ctx: EngineContext) -> Session:
     covers it; the notes themselves are never quoted."""
     topics = tuple(ctx.matcher.match(session.notes)) if session.notes else ()
     return session if topics == session.note_topics else replace(session, note_topics=topics)
+
+
+def _notes_language(session: Session, ctx: EngineContext) -> str | None:
+    return ctx.matcher.read(session.notes).language if session.notes else None
+
+
+def _note_language(turn: _Turn, language: str | None) -> None:
+    """Once per session, tell someone writing in another language that the questions are in English."""
+    lexicon = turn.ctx.bank.lexicon(language) if language else None
+    if lexicon is None or not lexicon.questions_in_english or turn.session.language:
+        return
+    turn.session = replace(turn.session, language=language)
+    turn.say(lexicon.questions_in_english, "notice")
 
 
 def _given(event: Form, slot: str) -> bool:
@@ -441,7 +460,9 @@ def _skip(turn: _Turn, slot_name: str = "") -> None:
 
 
 def _restart(turn: _Turn) -> None:
-    turn.session = Session(started=True, shown=turn.session.shown, pages=turn.session.pages)
+    turn.session = Session(
+        started=True, shown=turn.session.shown, pages=turn.session.pages, language=turn.session.language
+    )
     turn.say("Starting over. Your earlier answers are cleared.")
     _advance(turn)
 

@@ -15,7 +15,7 @@ from bot.engine.replies import Choice
 from bot.engine.session import PriorityAnswer, Session
 from bot.engine.tailor import work_setting
 from question_bank.model import COMPANY_TYPE_LABELS, LEVEL_LABELS, SETTING_LABELS, STAGE_LABELS, Bank
-from question_bank.priorities import PriorityMatcher
+from question_bank.priorities import PriorityMatcher, language_names, tokens
 
 ANY = "any"  # the value of "not sure" for stage and company type
 MAX_NAMED = 8  # topics kept from one answer; those one list can't hold come in the next `more`
@@ -31,10 +31,11 @@ class Parsed:
     value: object = None
     notice: str = ""  # said alongside an accepted answer, e.g. that it was shortened
     problem: str = ""  # why it was not accepted
+    language: str | None = None  # the language free text was read in, when the matcher could tell
 
     @staticmethod
-    def accept(value: object, notice: str = "") -> Parsed:
-        return Parsed(True, value, notice=notice)
+    def accept(value: object, notice: str = "", language: str | None = None) -> Parsed:
+        return Parsed(True, value, notice=notice, language=language)
 
     @staticmethod
     def reject(problem: str) -> Parsed:
@@ -253,22 +254,25 @@ def parse_priorities(text: str, slot: Slot, matcher: PriorityMatcher, read_numbe
     typed_ids = [w for w in re.split(r"[\s,]+", text.lower()) if w]
     if typed_ids and all(w in valid for w in typed_ids):
         return pick_priorities(tuple(typed_ids), valid)
-    topics, aside = matcher.read(text, limit=MAX_NAMED + 1)
-    aside = [t for t in aside if t in valid]
-    if not topics and aside:  # only what does not matter: a broad list without it
+    reading = matcher.read(text, limit=MAX_NAMED + 1)
+    aside = tuple(t for t in reading.set_aside if t in valid)
+    if not reading.named and aside:  # only what does not matter: a broad list without it
         labels = {c.value: c.label.lower() for c in slot.choices}
         left_out = " and ".join(labels[t] for t in aside)
         return Parsed.accept(
-            PriorityAnswer((), tuple(aside)), f"Fine: I'll leave out {left_out} and keep the list broad."
+            PriorityAnswer((), aside), f"Fine: I'll leave out {left_out} and keep the list broad.", reading.language
         )
-    if not topics:
+    if not reading.named:
+        unread_script = not tokens(text) and any(ch.isalpha() for ch in text)
         return Parsed.reject(
-            "I couldn't tell which topics you mean. Pick up to 5 from this list "
-            "(numbers are fine, like 2, 5, 9), or try other words."
+            "I couldn't tell which topics you mean. "
+            + (f"I can read {language_names(matcher.languages)}. " if unread_script else "")
+            + "Pick up to 5 from this list (numbers are fine, like 2, 5, 9), or try other words."
         )
-    picked = pick_priorities(tuple(topics), valid)
-    if picked.ok and aside and isinstance(picked.value, tuple):
-        return Parsed.accept(PriorityAnswer(picked.value, tuple(aside)), picked.notice)
+    picked = pick_priorities(reading.named, valid)
+    if picked.ok and isinstance(picked.value, tuple):
+        value = PriorityAnswer(picked.value, aside) if aside else picked.value
+        return Parsed.accept(value, picked.notice, reading.language)
     return picked
 
 
@@ -352,8 +356,9 @@ def parse_form_field(slot: Slot, typed: str, picked: tuple[str, ...], matcher: P
         if aside and not typed_topics and not picked:
             return words if words is not None else Parsed.reject(slot.form_problem)
         merged = pick_priorities((*typed_topics, *picked), {c.value for c in slot.choices})
-        if merged.ok and aside and isinstance(merged.value, tuple):
-            merged = Parsed.accept(PriorityAnswer(merged.value, aside), merged.notice)
+        if merged.ok and isinstance(merged.value, tuple):
+            value = PriorityAnswer(merged.value, aside) if aside else merged.value
+            merged = Parsed.accept(value, merged.notice, words.language if words is not None else None)
         if merged.ok and words is not None and not words.ok:
             notice = "I couldn't read what you typed as topics, so I used the ones you picked."
             return Parsed.accept(merged.value, notice)

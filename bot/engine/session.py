@@ -37,6 +37,7 @@ class Session:
     set_aside: tuple[str, ...] = ()  # topics the person said do not matter to them
     notes: str | None = None
     note_topics: tuple[str, ...] = ()  # what the notes are about, read with the priority matcher
+    language: str | None = None  # a language other than English the person wrote in, once noticed
     answered: tuple[str, ...] = ()  # slots answered or skipped, in order, for "back"
     earlier: dict[str, str] = field(default_factory=dict)  # answers undone by "back"
     shown: tuple[str, ...] = ()  # every question id shown in this session
@@ -114,7 +115,7 @@ def _check_types(session: Session) -> None:
         raise SessionCorrupt("started must be true or false")
     if session.status not in ("intake", "results", "paused"):
         raise SessionCorrupt(f"unknown status {session.status!r}")
-    for name in ("company", "role", "stage", "company_type", "setting", "level", "notes"):
+    for name in ("company", "role", "stage", "company_type", "setting", "level", "notes", "language"):
         value = getattr(session, name)
         if value is not None and not isinstance(value, str):
             raise SessionCorrupt(f"{name} must be text")
