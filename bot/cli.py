@@ -138,7 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=_choice("--level", LEVELS),
         help=f"how senior the job is: {', '.join(LEVELS)} (default: read from --role)",
     )
-    ask.add_argument("--priorities", help="what matters to you, in your own words, most important first")
+    ask.add_argument(
+        "--priorities",
+        help="what matters to you, in your own words (English, Spanish, French, German or Portuguese), "
+        "most important first",
+    )
     ask.add_argument("--notes", help="what you already know about the employer")
     ask.add_argument("--count", type=_count, default=None, help="how many questions (default 6, at most 20)")
     ask.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="output format")

@@ -153,14 +153,15 @@ class _Language:
         self._spelling_cache: dict[str, dict[str, bool]] = {}
         self._compounds = self.code in COMPOUNDING
         self.clause_breaks = frozenset(w for phrase in lexicon.clause_breaks for w in tokens(phrase))
-        self._phrases: dict[str, list[tuple[tuple[str, ...], str, bool]]] = defaultdict(list)
+        # phrases by their first two stems ("" for one-word phrases): few are then tried per word
+        self._phrases: dict[tuple[str, str], list[tuple[tuple[str, ...], str, bool]]] = defaultdict(list)
         entries = [(p, t, False) for t, phrases in lexicon.phrases.items() for p in phrases]
         entries += [(p, t, True) for t, phrases in lexicon.misspellings.items() for p in phrases]
         entries += [(p, NEUTRAL, False) for p in lexicon.neutral]
         for phrase, topic, misspelt in entries:
             stems = self.phrase_stems(phrase)
             if stems and stems[0] != WILDCARD:
-                self._phrases[stems[0]].append((stems, topic, misspelt))
+                self._phrases[stems[0], stems[1] if len(stems) > 1 else ""].append((stems, topic, misspelt))
         self.vocabulary = {s for group in self._phrases.values() for stems, _, _ in group for s in stems} - {WILDCARD}
         # Typos are looked up by deletions (the symmetric-delete index) and checked with rapidfuzz.
         # Stems are compared, not words as typed: on our labelled sets that reads better.
@@ -168,7 +169,11 @@ class _Language:
         for stem in self.vocabulary:
             for variant in _deletes(stem, _allowed_edits(stem)):
                 self._by_deletion[variant].add(stem)
-        self.dismissals = tuple(self.phrase_stems(cue) for cue in lexicon.dismissals)
+        self._cues: dict[str, list[tuple[str, ...]]] = defaultdict(list)  # by first stem, as phrases are
+        for cue in lexicon.dismissals:
+            stems = self.phrase_stems(cue)
+            if stems and stems[0] != WILDCARD:
+                self._cues[stems[0]].append(stems)
 
     def stem(self, word: str) -> str:
         stem = self._stems.get(word)
@@ -218,8 +223,10 @@ class _Language:
         spellings = [self.spellings(w) for w in clause]
         found: list[_Match] = []
         for i, first in enumerate(spellings):
+            seconds = ["", WILDCARD, *spellings[i + 1]] if i + 1 < len(clause) else [""]
             for spelled, exact_first in first.items():
-                for stems, topic, misspelt in self._phrases.get(spelled, ()):
+                candidates = (p for second in seconds for p in self._phrases.get((spelled, second), ()))
+                for stems, topic, misspelt in candidates:
                     end = i + len(stems)
                     if end > len(clause) or (misspelt and not own_typos):
                         continue
@@ -233,9 +240,9 @@ class _Language:
         stems = [self.stem(w) for w in clause]
         return [
             (i, i + len(cue))
-            for cue in self.dismissals
-            for i in range(len(stems) - len(cue) + 1)
-            if all(want in (WILDCARD, got) for want, got in zip(cue, stems[i : i + len(cue)], strict=True))
+            for i, first in enumerate(stems)
+            for cue in self._cues.get(first, ())
+            if len(cue) <= len(stems) - i and all(want in (WILDCARD, stems[i + k]) for k, want in enumerate(cue))
         ]
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.engine.dialogue import EngineContext
-from question_bank.model import Lexicon
+from question_bank.model import TOPICS, Lexicon
 from question_bank.priorities import PriorityMatcher, Reading, light_english_stem, stemmed_words, tokens
 
 MATCHER = PriorityMatcher(
@@ -128,3 +130,13 @@ def test_the_word_caches_stay_bounded() -> None:
     for n in range(60_000):
         matcher.match(f"word{n}")
     assert all(len(language._spelling_cache) <= 50_000 for language in matcher._languages.values())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300), st.integers(min_value=1, max_value=9))
+def test_any_text_reads_to_known_topics_without_error(ctx: EngineContext, text: str, limit: int) -> None:
+    reading = ctx.matcher.read(text, limit)
+    assert len(reading.named) <= limit and len(set(reading.named)) == len(reading.named)
+    assert set(reading.named) <= set(TOPICS) and set(reading.set_aside) <= set(TOPICS)
+    assert not set(reading.named) & set(reading.set_aside)
+    assert reading.language in (None, *ctx.matcher.languages)
