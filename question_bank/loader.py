@@ -285,7 +285,7 @@ def _load_topics(path: Path, homework: dict[str, list[Homework]], problems: list
     return topics
 
 
-_LEXICON_LISTS = ("neutral", "dismissals", "clause_breaks")
+_LEXICON_LISTS = ("neutral", "dismissals", "clause_breaks", "hearsay")
 
 
 def _load_lexicon(path: Path, problems: list[BankProblem]) -> Lexicon | None:
@@ -336,7 +336,16 @@ def _load_lexicon(path: Path, problems: list[BankProblem]) -> Lexicon | None:
             BankProblem(name, _line_of(node, ["questions_in_english"]), None, "questions_in_english", "expected text")
         )
         note = ""
-    return Lexicon(phrases, lists["neutral"], language, lists["dismissals"], lists["clause_breaks"], note, misspellings)
+    return Lexicon(
+        phrases,
+        lists["neutral"],
+        language,
+        lists["dismissals"],
+        lists["clause_breaks"],
+        note,
+        misspellings,
+        lists["hearsay"],
+    )
 
 
 def _load_lexicons(directory: Path, problems: list[BankProblem]) -> tuple[Lexicon, ...]:

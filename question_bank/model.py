@@ -133,6 +133,7 @@ class Lexicon:
     clause_breaks: tuple[str, ...] = ()
     questions_in_english: str = ""
     misspellings: dict[str, tuple[str, ...]] = field(default_factory=dict)  # read only in text of this language
+    hearsay: tuple[str, ...] = ()  # cues that a note is gossip or from a private source ("my friend says")
 
 
 @dataclass(frozen=True)

@@ -136,11 +136,13 @@ class _Match:
 class Reading:
     """What a text says matters (`named`, in order) and what it sets aside ("not about the money").
     `language` is the language the text was read as, when a lexicon recognised something or the
-    guess is sure; None for text with no words revq knows."""
+    guess is sure; None for text with no words revq knows. `hearsay` is whether it reads like
+    gossip or a private source ("my friend says", "me dijeron")."""
 
     named: tuple[str, ...]
     set_aside: tuple[str, ...]
     language: str | None
+    hearsay: bool = False
 
 
 class _Language:
@@ -169,11 +171,17 @@ class _Language:
         for stem in self.vocabulary:
             for variant in _deletes(stem, _allowed_edits(stem)):
                 self._by_deletion[variant].add(stem)
-        self._cues: dict[str, list[tuple[str, ...]]] = defaultdict(list)  # by first stem, as phrases are
-        for cue in lexicon.dismissals:
+        self._dismissals = self._cue_index(lexicon.dismissals)
+        self._hearsay = self._cue_index(lexicon.hearsay)
+
+    def _cue_index(self, cues: Iterable[str]) -> dict[str, list[tuple[str, ...]]]:
+        """Cues as stems, by their first stem, as phrases are indexed."""
+        index: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        for cue in cues:
             stems = self.phrase_stems(cue)
             if stems and stems[0] != WILDCARD:
-                self._cues[stems[0]].append(stems)
+                index[stems[0]].append(stems)
+        return index
 
     def stem(self, word: str) -> str:
         stem = self._stems.get(word)
@@ -236,12 +244,14 @@ class _Language:
                         found.append(_Match(offset + i, offset + end, topic, exact, rank, self.code))
         return found
 
-    def cue_spans(self, clause: list[str]) -> list[tuple[int, int]]:
+    def cue_spans(self, clause: list[str], hearsay: bool = False) -> list[tuple[int, int]]:
+        """Where dismissal cues (or, with `hearsay`, cues of a rumour or private source) are."""
+        cues = self._hearsay if hearsay else self._dismissals
         stems = [self.stem(w) for w in clause]
         return [
             (i, i + len(cue))
             for i, first in enumerate(stems)
-            for cue in self._cues.get(first, ())
+            for cue in cues.get(first, ())
             if len(cue) <= len(stems) - i and all(want in (WILDCARD, stems[i + k]) for k, want in enumerate(cue))
         ]
 
@@ -275,8 +285,10 @@ class PriorityMatcher:
         breaks = frozenset().union(*(reader.clause_breaks for reader in readers))
         accepted: list[_Match] = []
         dismissed: list[_Match] = []
+        hearsay = False
         offset = 0
         for clause in _clauses(text, breaks):
+            hearsay = hearsay or any(reader.cue_spans(clause, hearsay=True) for reader in readers)
             candidates = [
                 m
                 for rank, reader in enumerate(readers)
@@ -298,7 +310,7 @@ class PriorityMatcher:
             offset += len(clause)
         ranked = tuple(dict.fromkeys(m.topic for m in sorted(accepted, key=lambda m: m.start)))
         aside = tuple(t for t in dict.fromkeys(m.topic for m in dismissed) if t not in ranked)
-        return Reading(ranked[:limit], aside, _language_read(likely, accepted + dismissed))
+        return Reading(ranked[:limit], aside, _language_read(likely, accepted + dismissed), hearsay)
 
 
 def _gap(start: int, end: int, cue_start: int, cue_end: int) -> int:

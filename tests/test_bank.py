@@ -232,7 +232,7 @@ def test_every_lexicon_covers_every_topic_once_and_can_say_what_does_not_matter(
     assert [lexicon.language for lexicon in bank.lexicons] == ["en", "de", "es", "fr", "pt"]
     for lexicon in bank.lexicons:
         assert set(lexicon.phrases) == set(TOPICS), lexicon.language
-        assert lexicon.dismissals and lexicon.clause_breaks, lexicon.language
+        assert lexicon.dismissals and lexicon.clause_breaks and lexicon.hearsay, lexicon.language
         assert bool(lexicon.questions_in_english) == (lexicon.language != "en")
         owner: dict[tuple[str, ...], str] = {}
         listed = [(p, t) for t, phrases in lexicon.phrases.items() for p in phrases]

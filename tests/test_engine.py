@@ -681,3 +681,20 @@ def test_priorities_in_a_script_revq_cannot_read_get_a_menu_and_a_word_on_langua
     replies = chat.say("remote work and " + "salary " * 1500)  # 10,000 characters: read, never an error
     assert chat.session is not None and chat.session.priorities == ("remote", "compensation")
     assert "first" in said(replies) and asks(replies)[-1].slot == "notes"
+
+
+def test_hearsay_is_recognised_in_every_language(ctx: EngineContext) -> None:
+    rumours = (
+        "my cousin says the boss is awful",
+        "me dijeron que el jefe grita mucho",
+        "on m'a dit que la direction est instable",
+        "ich hab gehört, dass der Chef schwierig ist",
+        "ouvi dizer que vão demitir gente",
+    )
+    for notes in rumours:
+        chat = Conversation(ctx)
+        chat.complete(notes=notes)
+        assert "heard privately" in said(chat.last.replies if chat.last else ()), notes
+    plain = Conversation(ctx)
+    plain.complete(notes="Abrieron una tienda nueva en Sevilla")
+    assert "heard privately" not in said(plain.last.replies if plain.last else ())

@@ -612,18 +612,11 @@ def _ask(turn: _Turn, slot: Slot) -> Ask:
 
 
 # Notes that sound like a private source or a rumour: worth a word before the interview.
-_HEARSAY = re.compile(
-    r"\b(my friend|a friend|friend says|friend said|heard that|i heard|someone told me|people say|rumou?r|"
-    r"glassdoor|apparently|gossip|word is|between us|off the record)\b",
-    re.IGNORECASE,
-)
-
-
-def _notes_coaching(notes: str | None) -> str:
+def _notes_coaching(notes: str | None, matcher: PriorityMatcher) -> str:
     """A line for the person alone on bringing their research into the interview, or ""."""
     if not notes:
         return ""
-    if _HEARSAY.search(notes):
+    if matcher.read(notes).hearsay:
         return (
             "About your notes: they sound like something heard privately, so keep them to yourself in the "
             "interview. Ask about the subject instead, for example how the team is managed or why people "
@@ -638,7 +631,7 @@ def _notes_coaching(notes: str | None) -> str:
 def _finish_intake(turn: _Turn) -> None:
     session = turn.session
     profile = profile_of(session)
-    coaching = _notes_coaching(session.notes)
+    coaching = _notes_coaching(session.notes, turn.ctx.matcher)
     if coaching:
         turn.say(coaching)
     # A fresh list for these answers: the best questions may come back; `more` and `swap` never repeat.
