@@ -41,6 +41,10 @@ class Settings:
     discord_gateway_url: str = ""  # empty: the gateway Discord names
     discord_shard_count: int = 0  # 0: one process, not sharded
     discord_shard_ids: tuple[int, ...] = ()  # empty: every shard of discord_shard_count
+    # Channel prompts
+    admins: frozenset[str] = frozenset()  # Slack user ids allowed the prompt commands besides workspace admins
+    prompt_grace_hours: float = 6.0  # an occurrence missed by longer (downtime) is skipped, not posted late
+    prompt_check_seconds: float = 45.0  # how often the due-check runs
 
     @property
     def session_ttl(self) -> float:
@@ -76,6 +80,9 @@ class Settings:
             discord_gateway_url=_url(env, "DISCORD_GATEWAY_URL", "", schemes=("ws://", "wss://")),
             discord_shard_count=shard_count,
             discord_shard_ids=_shard_ids(env, shard_count),
+            admins=frozenset(part.strip() for part in env.get("REVQ_ADMINS", "").split(",") if part.strip()),
+            prompt_grace_hours=_number(env, "REVQ_PROMPT_GRACE_HOURS", defaults.prompt_grace_hours, 0, 24 * 28),
+            prompt_check_seconds=_number(env, "REVQ_PROMPT_CHECK_SECONDS", defaults.prompt_check_seconds, 1, 3600),
         )
 
 

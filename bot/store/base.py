@@ -6,6 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.prompts.schedule import Schedule
+
 EVENT_CLAIM_TTL = 86_400.0  # platforms redeliver within minutes; a day is plenty
 
 
@@ -56,5 +58,31 @@ class SessionStore(Protocol):
 
     async def purge_expired(self, now: float) -> int:
         """Delete expired sessions and event claims; return how many sessions went."""
+
+    # Channel prompts. A channel has at most one schedule, keyed by (platform, channel).
+
+    async def save_schedule(self, schedule: Schedule) -> Schedule | None:
+        """Add or replace the channel's schedule; return the one it replaced."""
+
+    async def get_schedule(self, platform: str, channel: str) -> Schedule | None: ...
+
+    async def list_schedules(self, platform: str | None = None) -> list[Schedule]:
+        """Every schedule (of one platform), paused ones included, by channel."""
+
+    async def delete_schedule(self, platform: str, channel: str) -> bool: ...
+
+    async def claim_occurrence(self, platform: str, channel: str, occurrence: str, now: float) -> bool:
+        """True for the one caller, across processes sharing the store, that may post it."""
+
+    async def release_occurrence(self, platform: str, channel: str, occurrence: str) -> None:
+        """Give a claim back after a post failed for a passing reason, so a later check retries."""
+
+    async def record_post(
+        self, platform: str, channel: str, occurrence: str, question_id: str, message_id: str
+    ) -> None:
+        """Note what a claimed occurrence posted (the rotation reads it back)."""
+
+    async def posted_questions(self, platform: str, channel: str) -> list[str]:
+        """Question ids posted in the channel, oldest first."""
 
     async def close(self) -> None: ...

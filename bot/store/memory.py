@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.prompts.schedule import Schedule
 from bot.store.base import EVENT_CLAIM_TTL, ConversationKey, StoredSession, VersionConflict
 
 
@@ -9,6 +10,8 @@ class MemoryStore:
     def __init__(self) -> None:
         self._sessions: dict[ConversationKey, tuple[str, int, float]] = {}
         self._events: dict[str, float] = {}
+        self._schedules: dict[tuple[str, str], Schedule] = {}
+        self._posts: dict[tuple[str, str, str], tuple[float, str]] = {}  # occurrence -> (claimed at, question)
 
     async def get(self, key: ConversationKey, now: float) -> StoredSession | None:
         found = self._sessions.get(key)
@@ -47,6 +50,42 @@ class MemoryStore:
             del self._sessions[key]
         self._events = {e: t for e, t in self._events.items() if t > now}
         return len(gone)
+
+    async def save_schedule(self, schedule: Schedule) -> Schedule | None:
+        key = (schedule.platform, schedule.channel)
+        before = self._schedules.get(key)
+        self._schedules[key] = schedule
+        return before
+
+    async def get_schedule(self, platform: str, channel: str) -> Schedule | None:
+        return self._schedules.get((platform, channel))
+
+    async def list_schedules(self, platform: str | None = None) -> list[Schedule]:
+        return [s for key, s in sorted(self._schedules.items()) if platform in (None, s.platform)]
+
+    async def delete_schedule(self, platform: str, channel: str) -> bool:
+        return self._schedules.pop((platform, channel), None) is not None
+
+    async def claim_occurrence(self, platform: str, channel: str, occurrence: str, now: float) -> bool:
+        key = (platform, channel, occurrence)
+        if key in self._posts:
+            return False
+        self._posts[key] = (now, "")
+        return True
+
+    async def release_occurrence(self, platform: str, channel: str, occurrence: str) -> None:
+        self._posts.pop((platform, channel, occurrence), None)
+
+    async def record_post(
+        self, platform: str, channel: str, occurrence: str, question_id: str, message_id: str
+    ) -> None:
+        key = (platform, channel, occurrence)
+        claimed_at = self._posts.get(key, (0.0, ""))[0]
+        self._posts[key] = (claimed_at, question_id)
+
+    async def posted_questions(self, platform: str, channel: str) -> list[str]:
+        mine = [(at, q) for (p, c, _), (at, q) in self._posts.items() if (p, c) == (platform, channel) and q]
+        return [q for _, q in sorted(mine)]
 
     async def close(self) -> None:
         self._sessions.clear()

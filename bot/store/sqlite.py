@@ -10,6 +10,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from bot.prompts.schedule import Schedule, schedule_from_json, schedule_to_json
 from bot.store.base import EVENT_CLAIM_TTL, ConversationKey, StoredSession, VersionConflict
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,23 @@ MIGRATIONS: tuple[str, ...] = (
         expires_at REAL NOT NULL
     );
     CREATE INDEX event_claims_expiry ON event_claims (expires_at);
+    """,
+    """
+    CREATE TABLE schedules (
+        platform TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (platform, channel)
+    );
+    CREATE TABLE occurrence_claims (
+        platform TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        occurrence TEXT NOT NULL,
+        claimed_at REAL NOT NULL,
+        question_id TEXT NOT NULL DEFAULT '',
+        message_id TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (platform, channel, occurrence)
+    );
     """,
 )
 
@@ -182,6 +200,75 @@ class SQLiteStore:
             cursor = await self._db.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
             await self._db.execute("DELETE FROM event_claims WHERE expires_at <= ?", (now,))
         return max(cursor.rowcount, 0)
+
+    async def save_schedule(self, schedule: Schedule) -> Schedule | None:
+        async with self._write_lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                before = await self.get_schedule(schedule.platform, schedule.channel)
+                await self._db.execute(
+                    "INSERT INTO schedules (platform, channel, data) VALUES (?, ?, ?) "
+                    "ON CONFLICT (platform, channel) DO UPDATE SET data=excluded.data",
+                    (schedule.platform, schedule.channel, schedule_to_json(schedule)),
+                )
+                await self._db.execute("COMMIT")
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+        return before
+
+    async def get_schedule(self, platform: str, channel: str) -> Schedule | None:
+        async with self._db.execute(
+            "SELECT data FROM schedules WHERE platform=? AND channel=?", (platform, channel)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return schedule_from_json(str(row[0])) if row else None
+
+    async def list_schedules(self, platform: str | None = None) -> list[Schedule]:
+        query = "SELECT data FROM schedules" + (" WHERE platform=?" if platform else "") + " ORDER BY platform, channel"
+        async with self._db.execute(query, (platform,) if platform else ()) as cursor:
+            rows = await cursor.fetchall()
+        return [schedule_from_json(str(row[0])) for row in rows]
+
+    async def delete_schedule(self, platform: str, channel: str) -> bool:
+        async with self._write_lock:
+            cursor = await self._db.execute("DELETE FROM schedules WHERE platform=? AND channel=?", (platform, channel))
+        return cursor.rowcount == 1
+
+    async def claim_occurrence(self, platform: str, channel: str, occurrence: str, now: float) -> bool:
+        async with self._write_lock:
+            cursor = await self._db.execute(
+                "INSERT INTO occurrence_claims (platform, channel, occurrence, claimed_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (platform, channel, occurrence, now),
+            )
+        return cursor.rowcount == 1
+
+    async def release_occurrence(self, platform: str, channel: str, occurrence: str) -> None:
+        async with self._write_lock:
+            await self._db.execute(
+                "DELETE FROM occurrence_claims WHERE platform=? AND channel=? AND occurrence=?",
+                (platform, channel, occurrence),
+            )
+
+    async def record_post(
+        self, platform: str, channel: str, occurrence: str, question_id: str, message_id: str
+    ) -> None:
+        async with self._write_lock:
+            await self._db.execute(
+                "UPDATE occurrence_claims SET question_id=?, message_id=? "
+                "WHERE platform=? AND channel=? AND occurrence=?",
+                (question_id, message_id, platform, channel, occurrence),
+            )
+
+    async def posted_questions(self, platform: str, channel: str) -> list[str]:
+        async with self._db.execute(
+            "SELECT question_id FROM occurrence_claims WHERE platform=? AND channel=? AND question_id != '' "
+            "ORDER BY claimed_at, rowid",
+            (platform, channel),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [str(row[0]) for row in rows]
 
     async def close(self) -> None:
         await self._db.close()
