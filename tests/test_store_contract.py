@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from bot.prompts.schedule import Schedule, When
 from bot.store import ConversationKey, MemoryStore, SessionStore, SQLiteStore, VersionConflict
 from bot.store.sqlite import MIGRATIONS
 
@@ -185,3 +187,45 @@ async def test_sqlite_file_is_private_and_deletes_securely(tmp_path: Path) -> No
         assert row is not None and row[0] == 1
     finally:
         await store.close()
+
+
+WEEKLY = When("weekly", 0, 9, 0, "Europe/Berlin")
+
+
+async def test_schedules_are_one_per_channel_and_survive_listing(store: SessionStore) -> None:
+    first = Schedule("slack", "T1", "C1", WEEKLY, created_by="U-admin", not_before=NOW)
+    assert await store.save_schedule(first) is None
+    replacement = replace(first, when=When("daily", 0, 8, 30, "UTC"), topic="compensation")
+    assert await store.save_schedule(replacement) == first  # the one it replaced
+    await store.save_schedule(Schedule("discord", "G1", "C1", WEEKLY))  # same id, other platform
+    assert await store.get_schedule("slack", "C1") == replacement
+    assert [s.platform for s in await store.list_schedules()] == ["discord", "slack"]
+    assert await store.list_schedules("slack") == [replacement]
+    assert await store.delete_schedule("slack", "C1") is True
+    assert await store.delete_schedule("slack", "C1") is False
+    assert await store.get_schedule("slack", "C1") is None
+
+
+async def test_an_occurrence_is_claimed_once_and_its_question_remembered(store: SessionStore) -> None:
+    assert await store.claim_occurrence("slack", "C1", "2026-W48", NOW) is True
+    assert await store.claim_occurrence("slack", "C1", "2026-W48", NOW + 1) is False
+    assert await store.claim_occurrence("slack", "C2", "2026-W48", NOW) is True  # another channel
+    await store.record_post("slack", "C1", "2026-W48", "role-day", "1700000000.1")
+    assert await store.claim_occurrence("slack", "C1", "2026-W49", LATER) is True
+    await store.record_post("slack", "C1", "2026-W49", "team-size", "1700003600.1")
+    assert await store.posted_questions("slack", "C1") == ["role-day", "team-size"]
+    assert await store.posted_questions("slack", "C2") == []  # claimed, nothing posted yet
+    await store.release_occurrence("slack", "C2", "2026-W48")
+    assert await store.claim_occurrence("slack", "C2", "2026-W48", LATER) is True  # a failed post is retried
+
+
+async def test_sqlite_schedules_and_claims_are_shared_between_processes(tmp_path: Path) -> None:
+    one, two = await SQLiteStore.open(tmp_path / "shared.db"), await SQLiteStore.open(tmp_path / "shared.db")
+    try:
+        await one.save_schedule(Schedule("slack", "T1", "C1", WEEKLY))
+        assert await two.get_schedule("slack", "C1") is not None
+        claims = [await store.claim_occurrence("slack", "C1", "2026-W48", NOW) for store in (one, two, one)]
+        assert claims == [True, False, False]
+    finally:
+        await one.close()
+        await two.close()

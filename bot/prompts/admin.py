@@ -136,7 +136,7 @@ async def carry_out(
     prompt = await upcoming_prompt(store, bank, existing)
     if prompt is None:
         return AdminReply(f"I have no question for {where} on that topic. Try `{command} topic {where} any`.")
-    return AdminReply(f"The next post in {where} ({_next_post(existing, now).lower()[:-1]}):", preview=prompt)
+    return AdminReply(f"Preview, only you see it. {_next_post(existing, now)}", preview=prompt)
 
 
 async def upcoming_prompt(store: SessionStore, bank: Bank, schedule: Schedule) -> ChannelPrompt | None:

@@ -48,6 +48,8 @@ def prompt_pool(bank: Bank, topic: str | None = None) -> list[Question]:
     order: list[Question] = []
     for rank in range(max((len(group) for group in by_topic.values()), default=0)):
         order += [group[rank] for group in by_topic.values() if rank < len(group)]
+    if topic:  # a pinned season starts with the questions mainly about it
+        order.sort(key=lambda q: q.topics[0] != topic)
     return order
 
 
