@@ -23,6 +23,8 @@ from bot.engine.dialogue import EngineContext, profile_of, step
 from bot.engine.events import Form
 from bot.engine.replies import FieldErrors, QuestionGroup, QuestionSet, Say
 from bot.engine.session import Session
+from bot.prompts.admin import ACTIONS, carry_out, parse_request
+from bot.prompts.schedule import FORMS_TEXT, ScheduleError
 from bot.runner import ConversationRunner
 from bot.store import open_store
 from question_bank import Bank, BankError, default_bank, load_bank
@@ -52,6 +54,8 @@ examples:
   revq discord sync                  register /revq with Discord (after install or upgrade)
   revq discord invite                print the links that add revq to a server or an account
   revq discord                       run the Discord bot
+  revq prompts add --platform slack --channel C0123 weekly monday 09:00 Europe/Berlin
+                                     post a question of the week in a career channel
 
 settings come from environment variables: REVQ_STORE, REVQ_DB, REVQ_SESSION_TTL_DAYS,
 REVQ_QUESTION_COUNT, REVQ_BANK, REVQ_LOG_LEVEL; for Slack: SLACK_BOT_TOKEN,
@@ -186,6 +190,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     invite.add_argument("--app-id", type=_snowflake, help="the application id (then no token is needed)")
 
+    prompts = commands.add_parser(
+        "prompts",
+        help="set up a career channel's scheduled question (the same as the chat's prompt commands)",
+        description="Set up the scheduled question that revq posts in a career channel, as admins do "
+        "with `/revq prompts` on Slack and `/revq-prompts` on Discord. The running Slack or Discord "
+        "bot, sharing this store (REVQ_STORE, REVQ_DB), posts it. WHEN is one of: " + FORMS_TEXT + ".",
+        epilog="examples:\n"
+        "  revq prompts add --platform slack --channel C0123 weekly monday 09:00 Europe/Berlin\n"
+        "  revq prompts topic --platform discord --channel 123456789012345678 salary and offers\n"
+        "  revq prompts list --platform slack",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    prompts.add_argument("action", choices=[a for a in ACTIONS if a != "help"], metavar="ACTION",
+                         help="add, list, pause, resume, remove, preview or topic")  # fmt: skip
+    prompts.add_argument("--platform", required=True, choices=("slack", "discord"), help="slack or discord")
+    prompts.add_argument("--channel", default="", help="the channel id (C0123 on Slack, digits on Discord)")
+    prompts.add_argument("words", nargs="*", metavar="WHEN|TOPIC", help="for add: when to post; for topic: the topic")
+
     bank = commands.add_parser("bank", help="check or count the question bank")
     bank_commands = bank.add_subparsers(
         dest="bank_command", metavar="ACTION", parser_class=OneLineParser, required=True
@@ -205,7 +227,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # `revq prompts add ... weekly monday 09:00 UTC`: the words may follow the options
+    args, extra = parser.parse_known_args(argv)
+    if extra and (args.command != "prompts" or any(word.startswith("--") for word in extra)):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if extra:
+        args.words = [*args.words, *extra]
     if args.command is None:
         parser.print_help()
         return 0
@@ -232,7 +259,43 @@ def run(argv: list[str] | None = None) -> int:
         return asyncio.run(slack_command(args, bank, settings))
     if args.command == "discord":
         return asyncio.run(discord_command(args, bank, settings))
+    if args.command == "prompts":
+        return asyncio.run(prompts_command(args, bank, settings))
     return asyncio.run(chat_command(args, bank, settings))
+
+
+async def prompts_command(args: argparse.Namespace, bank: Bank, settings: Settings) -> int:
+    ctx = EngineContext.build(bank)
+    channel = args.channel.strip().lstrip("#")
+    try:
+        request = parse_request(args.action, channel, args.words, ctx.matcher, "revq prompts")
+    except ScheduleError as exc:
+        print(f"revq prompts: {exc}", file=sys.stderr)
+        return 2
+    try:
+        store = await open_store(settings.store, settings.db_path)
+    except Exception as exc:  # a locked, unreadable or too-new database file
+        print(f"revq prompts: cannot open the store at {settings.db_path}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        reply = await carry_out(request, store, bank, platform=args.platform, workspace="", user="",
+                                now=time.time(), command="revq prompts")  # fmt: skip
+    finally:
+        await store.close()
+    text = _CHANNEL_MENTION.sub(r"#\1", reply.text)
+    if reply.missing:
+        print(f"revq prompts: {text}", file=sys.stderr)
+        return 2
+    print(text)
+    if reply.preview:
+        prompt = reply.preview
+        print(
+            f"\n{prompt.heading}\n{prompt.question}\nWhy ask it: {prompt.why}\n{prompt.invitation}\n[{prompt.button}]"
+        )
+    return 0
+
+
+_CHANNEL_MENTION = re.compile(r"<#([A-Za-z0-9]+)>")
 
 
 async def slack_command(args: argparse.Namespace, bank: Bank, settings: Settings) -> int:

@@ -46,6 +46,7 @@ class AdminReply:
     text: str
     preview: ChannelPrompt | None = None  # `preview`: the next post, to show only to the admin
     changed: bool = False
+    missing: bool = False  # the channel has no schedule to act on
 
 
 def parse_request(action: str, channel: str, rest: list[str], matcher: PriorityMatcher, command: str) -> AdminRequest:
@@ -112,7 +113,8 @@ async def carry_out(
             text += f" This replaces the earlier schedule ({existing.when.describe()})."
         return AdminReply(text, changed=True)
     if existing is None:
-        return AdminReply(f"{where} has no prompts. Add them with `{command} add {where} weekly monday 09:00 UTC`.")
+        add = f"`{command} add {where} weekly monday 09:00 UTC`"
+        return AdminReply(f"{where} has no prompts. Add them with {add}.", missing=True)
     if request.action == "remove":
         await store.delete_schedule(platform, channel)
         return AdminReply(f"Removed the prompts for {where}.", changed=True)

@@ -103,6 +103,8 @@ class Scheduler:
             f"I paused the prompts for <#{schedule.channel}>: {reason}. Fix that, then resume them with "
             f"`{poster.admin_command} resume`, or remove them."
         )
+        if not schedule.created_by:  # added from the shell: the log line is the note
+            return
         try:
             await poster.tell_admin(schedule, note)
         except Exception as exc:  # the admin may have left too; the log line stays
