@@ -106,12 +106,13 @@ class SlackHarness:
 
     def block_actions(self, action: dict[str, Any], *, user: str = USER, ephemeral: bool = False,
                       state: dict[str, Any] | None = None, home: bool = False,
-                      message: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+                      message: dict[str, Any] | None = None, channel: str | None = None) -> dict[str, Any]:  # fmt: skip
         """Slack's payload for a click; `message` is the clicked message, which Slack sends along
-        for messages that are not ephemeral."""
+        for messages that are not ephemeral. `channel`: where the message is (default: the DM)."""
+        channel = channel or "D" + user
         container: dict[str, Any] = (
             {"type": "view", "view_id": "V1"} if home
-            else {"type": "message", "channel_id": "D" + user, "is_ephemeral": ephemeral, "message_ts": "1.0"}
+            else {"type": "message", "channel_id": channel, "is_ephemeral": ephemeral, "message_ts": "1.0"}
         )  # fmt: skip
         payload: dict[str, Any] = {
             "type": "block_actions",
@@ -123,7 +124,7 @@ class SlackHarness:
             "actions": [{"block_id": "b", "action_ts": f"{time.time():.6f}", **action}],
         }
         if not home:
-            payload["channel"] = {"id": "D" + user}
+            payload["channel"] = {"id": channel}
             payload["response_url"] = self.fake.response_url("click")
         if state is not None:
             payload["state"] = state

@@ -285,7 +285,7 @@ async def test_a_lost_channel_pauses_its_schedule_and_tells_the_admin(store: Ses
     assert paused is not None and paused.paused and paused.pause_reason == "the channel was deleted"
     assert poster.told == [
         "U-admin: I paused the prompts for <#C1>: the channel was deleted. Fix that, then resume them with "
-        "`/revq prompts resume`, or remove them."
+        "`/revq prompts resume <#C1>`, or remove them."
     ]
     poster.lost = ""
     clock.now += 7 * 86_400

@@ -97,7 +97,7 @@ async def carry_out(
     if request.action == "help":
         return AdminReply(usage(command))
     if request.action == "list":
-        return AdminReply(await _list(store, bank, platform, now))
+        return AdminReply(await _list(store, bank, platform, workspace, now))
     channel = request.channel
     where = f"<#{channel}>"
     existing = await store.get_schedule(platform, channel)
@@ -148,8 +148,9 @@ async def upcoming_prompt(store: SessionStore, bank: Bank, schedule: Schedule) -
     return channel_prompt(question, schedule.when.cadence) if question else None
 
 
-async def _list(store: SessionStore, bank: Bank, platform: str, now: float) -> str:
-    schedules = await store.list_schedules(platform)
+async def _list(store: SessionStore, bank: Bank, platform: str, workspace: str, now: float) -> str:
+    """This workspace's schedules (all of the platform's from the shell, which has no workspace)."""
+    schedules = [s for s in await store.list_schedules(platform) if workspace in ("", s.workspace)]
     if not schedules:
         return "No channel has prompts yet."
     lines = []

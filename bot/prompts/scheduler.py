@@ -101,7 +101,7 @@ class Scheduler:
         log.warning("channel prompt paused in %s:%s: %s", schedule.platform, schedule.channel, reason)
         note = (
             f"I paused the prompts for <#{schedule.channel}>: {reason}. Fix that, then resume them with "
-            f"`{poster.admin_command} resume`, or remove them."
+            f"`{poster.admin_command} resume <#{schedule.channel}>`, or remove them."
         )
         if not schedule.created_by:  # added from the shell: the log line is the note
             return

@@ -137,6 +137,12 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.admins: set[str] = set()  # user ids that users.info reports as admins
+        self.owners: set[str] = set()  # user ids that users.info reports as workspace owners
+        # Channels conversations.info knows, by id: {"name", "is_member", "is_archived", "is_private"}.
+        # chat.postMessage to one revq is not in, or that is archived, fails as Slack's does; to a
+        # channel in `deleted`, with channel_not_found. Other channels accept every post.
+        self.channels: dict[str, dict[str, Any]] = {}
+        self.deleted: set[str] = set()
         self.acks: dict[str, dict[str, Any]] = {}  # envelope_id -> the client's ack message
         self.envelopes: list[dict[str, Any]] = []  # envelopes sent with send_envelope()
         self.socket_connections = 0  # how many times a Socket Mode client connected
@@ -215,8 +221,30 @@ class FakeSlack:
         self._failures.setdefault(method, []).append(_Failure(status, error, retry_after, times))
 
     def reset(self) -> None:
-        """Forget recorded calls; keeps admins, pending failures and Socket Mode state."""
+        """Forget recorded calls; keeps admins, channels, pending failures and Socket Mode state."""
         self.calls.clear()
+
+    def add_channel(
+        self, channel: str, name: str, *, member: bool = True, archived: bool = False, private: bool = False
+    ) -> None:
+        """A channel conversations.info describes; revq is in it when `member`."""
+        self.channels[channel] = {"name": name, "is_member": member, "is_archived": archived, "is_private": private}
+
+    def delete_channel(self, channel: str) -> None:
+        """The channel is gone: conversations.info and chat.postMessage answer channel_not_found."""
+        self.channels.pop(channel, None)
+        self.deleted.add(channel)
+
+    def _post_error(self, channel: str) -> str | None:
+        """Why Slack would refuse a post by revq in `channel`, or None."""
+        if channel in self.deleted:
+            return "channel_not_found"
+        known = self.channels.get(channel)
+        if known is None:
+            return None
+        if known["is_archived"]:
+            return "is_archived"
+        return None if known["is_member"] else "not_in_channel"
 
     # -- Socket Mode --
 
@@ -402,6 +430,8 @@ class FakeSlack:
                 return {"ok": True, "channel": {"id": f"D{users}"}}
             case "chat.postMessage" | "chat.postEphemeral" | "chat.update" | "chat.delete" if not channel:
                 return {"ok": False, "error": "channel_not_found"}
+            case "chat.postMessage" | "chat.postEphemeral" if self._post_error(str(channel)):
+                return {"ok": False, "error": self._post_error(str(channel))}
             case "chat.postMessage":
                 ts = self._next_ts()
                 message: dict[str, Any] = {"type": "message", "user": self.BOT_USER_ID, "bot_id": self.BOT_ID}
@@ -421,8 +451,15 @@ class FakeSlack:
                 return {"ok": True, "view": {"id": view_id, **args["view"]}}
             case "users.info":
                 user = args.get("user")
-                is_admin = user in self.admins
-                return {"ok": True, "user": {"id": user, "is_admin": is_admin, "is_owner": False, "is_bot": False}}
+                is_admin, is_owner = user in self.admins, user in self.owners
+                return {"ok": True, "user": {"id": user, "is_admin": is_admin or is_owner, "is_owner": is_owner,
+                                             "is_primary_owner": False, "is_bot": False}}  # fmt: skip
+            case "conversations.info":
+                known = self.channels.get(str(channel))
+                if known is None:
+                    return {"ok": False, "error": "channel_not_found"}
+                return {"ok": True, "channel": {"id": channel, "is_channel": True, "is_im": False, "is_mpim": False,
+                                                "is_group": known["is_private"], **known}}  # fmt: skip
         return {"ok": False, "error": "unknown_method"}
 
 

@@ -28,6 +28,10 @@ from bot.adapters.slack import inbound, render
 from bot.engine.dialogue import check_form, command_name, current_list
 from bot.engine.events import Inbound, Text
 from bot.engine.replies import Ask, QuestionSet, Reply
+from bot.prompts.admin import ACTIONS, carry_out, parse_request, usage
+from bot.prompts.rotation import ChannelPrompt
+from bot.prompts.schedule import Schedule, ScheduleError
+from bot.prompts.scheduler import ChannelLost
 from bot.runner import SORRY_BROKEN, ConversationRunner, Turn
 from bot.store.base import ConversationKey
 
@@ -35,6 +39,7 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 COMMAND = "/revq"
+PROMPTS_COMMAND = f"{COMMAND} {inbound.PROMPTS_WORD}"
 _DM_CACHE_SIZE = 10_000
 _RATE_LIMIT_RETRIES = 3
 
@@ -123,6 +128,7 @@ class SlackFrontEnd:
     ttl_days: float
     http_session: aiohttp.ClientSession | None = None
     clock: Callable[[], float] = time.time
+    admins: frozenset[str] = frozenset()  # REVQ_ADMINS: may use the prompt commands besides workspace admins
     _dm_channels: OrderedDict[str, str] = field(default_factory=OrderedDict)
 
     # --- where replies go ---------------------------------------------------------------
@@ -244,6 +250,149 @@ def _metadata(raw: str | None) -> dict[str, str]:
     )
 
 
+# --- channel prompts -------------------------------------------------------------------------
+
+REFUSED = (
+    "Sorry, only workspace admins and owners can set up channel prompts, and people named as prompt admins "
+    "by whoever runs revq. Ask one of them if you'd like a question of the week in a channel."
+)
+NEEDS_MANIFEST = (
+    "revq needs new Slack permissions for this. Ask whoever set up revq to re-apply its app manifest "
+    "(deploy/slack/manifest.yml) and reinstall the app."
+)
+CHECK_FAILED = "I couldn't check with Slack whether you may change channel prompts. Please try again in a minute."
+UNCHANGED = "Nothing was changed."
+
+# Slack errors that mean revq cannot post in the channel at all, in words for the admin's note.
+LOST_CHANNEL_REASONS = {
+    "channel_not_found": "the channel was deleted, or revq can no longer see it",
+    "not_in_channel": "revq was removed from the channel (type `/invite @revq` there to add it back)",
+    "is_archived": "the channel was archived",
+    "channel_is_archived": "the channel was archived",
+    "restricted_action": "the workspace does not let revq post in that channel",
+    "restricted_action_read_only_channel": "the channel is read-only, so revq may not post there",
+    "restricted_action_thread_only_channel": "the channel takes replies in threads only, so revq may not post there",
+    "restricted_action_non_threadable_channel": "the workspace does not let revq post in that channel",
+    "no_permission": "revq is not allowed to post in the channel",
+    "missing_scope": "revq lacks the Slack permission to post there (its app manifest needs re-applying)",
+    "ekm_access_denied": "the workspace's key management has locked the channel",
+    "team_access_not_granted": "revq is not allowed in the workspace that owns the channel",
+}
+
+
+def _error_code(exc: SlackApiError) -> str:
+    return str(exc.response.get("error") or "unknown") if exc.response is not None else "unknown"
+
+
+def _sentence(text: str) -> str:
+    """A core message ("'25:00' is not a time; use ...") as a sentence of its own."""
+    text = text.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+@dataclass
+class SlackPoster:
+    """What the scheduler posts with on Slack: the prompt in its channel, and a DM to the admin."""
+
+    client: AsyncWebClient
+    admin_command: str = PROMPTS_COMMAND
+
+    async def post(self, schedule: Schedule, prompt: ChannelPrompt) -> str:
+        try:
+            response = await self.client.chat_postMessage(channel=schedule.channel, **render.channel_prompt(prompt))
+        except SlackApiError as exc:
+            reason = LOST_CHANNEL_REASONS.get(_error_code(exc))
+            if reason is None:
+                raise  # passing trouble (rate limits, Slack down): the scheduler retries
+            raise ChannelLost(reason) from None
+        return str(response["ts"])
+
+    async def tell_admin(self, schedule: Schedule, text: str) -> None:
+        if not schedule.created_by:
+            log.warning("channel prompt in %s has no admin to tell", schedule.channel)
+            return
+        opened = await self.client.conversations_open(users=schedule.created_by)
+        await self.client.chat_postMessage(channel=str(opened["channel"]["id"]), **render.admin_reply(text))
+
+
+async def may_manage_prompts(front: SlackFrontEnd, user: str) -> bool:
+    """Workspace admins and owners (users.info), and the user ids in REVQ_ADMINS."""
+    if user in front.admins:
+        return True
+    response = await front.client.users_info(user=user)
+    person: Mapping[str, Any] = response.get("user") or {}
+    return any(bool(person.get(flag)) for flag in ("is_admin", "is_owner", "is_primary_owner"))
+
+
+async def channel_problem(client: AsyncWebClient, channel: str) -> str | None:
+    """Why revq could not post in `channel`, in plain words; None when it can."""
+    where = f"<#{channel}>"
+    try:
+        response = await client.conversations_info(channel=channel)
+    except SlackApiError as exc:
+        code = _error_code(exc)
+        if code == "channel_not_found":
+            return (
+                "I can't find that channel. If it is private, add revq to it first (type `/invite @revq` there), "
+                "then try again."
+            )
+        if code == "missing_scope":
+            return NEEDS_MANIFEST
+        raise
+    found: Mapping[str, Any] = response.get("channel") or {}
+    if found.get("is_im") or found.get("is_mpim"):
+        return "That is a direct message, not a channel. Name a channel, such as #careers."
+    if found.get("is_archived"):
+        return f"{where} is archived, so nothing can be posted there. Unarchive it, or pick another channel."
+    if not found.get("is_member"):
+        return (
+            f"revq isn't in {where} yet, so it can't post there. Type `/invite @revq` in {where} first, then try again."
+        )
+    return None
+
+
+async def run_prompt_command(
+    front: SlackFrontEnd, request: inbound.PromptCommand, *, workspace: str, key: ConversationKey
+) -> render.SlackMessage:
+    """One `/revq prompts ...` from start to end; the answer is for the person who typed it alone."""
+    try:
+        allowed = await may_manage_prompts(front, key.user)
+    except SlackApiError as exc:
+        log.warning("prompt command: users.info failed for %s: %s", key.log_id, _describe(exc))
+        return render.admin_reply(NEEDS_MANIFEST if _error_code(exc) == "missing_scope" else CHECK_FAILED, warning=True)
+    if not allowed:
+        return render.admin_reply(REFUSED)
+    if request.unlinked and request.action.lower() not in ("list", "help"):
+        text = (
+            f"I couldn't tell which channel {request.unlinked} is. Pick it from the list Slack shows as you type #, "
+            f"so it becomes a link, or give the channel's id (such as C0123ABCD). If Slack never makes it a link, "
+            f"ask whoever set up revq to re-apply its app manifest. {UNCHANGED}"
+        )
+        return render.admin_reply(text, warning=True)
+    ctx = front.runner.ctx
+    try:
+        parsed = parse_request(request.action, request.channel, request.words, ctx.matcher, PROMPTS_COMMAND)
+    except ScheduleError as exc:
+        text = f"{_sentence(str(exc))} {UNCHANGED}"
+        if request.action.lower() not in ACTIONS:
+            text += "\n" + usage(PROMPTS_COMMAND)
+        return render.admin_reply(text, warning=True)
+    if parsed.action in ("add", "resume"):
+        problem = await channel_problem(front.client, parsed.channel)
+        if problem is not None:
+            return render.admin_reply(f"{problem} {UNCHANGED}", warning=True)
+    reply = await carry_out(
+        parsed, front.runner.store, ctx.bank, platform=PLATFORM, workspace=workspace, user=key.user,
+        now=front.clock(), command=PROMPTS_COMMAND,
+    )  # fmt: skip
+    if reply.changed:
+        log.info("channel prompts: %s for %s by %s", parsed.action, parsed.channel, key.log_id)
+    if reply.preview is not None:
+        return render.prompt_preview(reply.text, reply.preview)
+    return render.admin_reply(reply.text)
+
+
 def build_app(front: SlackFrontEnd, signing_secret: str) -> AsyncApp:
     """The Bolt app with every revq listener. Listeners ack first, so Slack never waits on us."""
     app = AsyncApp(client=front.client, signing_secret=signing_secret, logger=logging.getLogger("slack_bolt"))
@@ -255,6 +404,11 @@ def build_app(front: SlackFrontEnd, signing_secret: str) -> AsyncApp:
         response_url = str(command.get("response_url", ""))
         destination: Destination = Ephemeral(response_url, front.http_session)
         try:
+            prompt_request = inbound.prompt_command(str(command.get("text") or ""))
+            if prompt_request is not None:  # an admin command: every answer is ephemeral
+                workspace = context.team_id or context.enterprise_id or "-"
+                await destination.send(await run_prompt_command(front, prompt_request, workspace=workspace, key=key))
+                return
             text = inbound.plain_text(str(command.get("text") or "")).strip()
             name = command_name(text) if text else "start"
             if name == "start" or name is None:  # bare, "hi", or a company name: the form, prefilled
@@ -327,6 +481,36 @@ def build_app(front: SlackFrontEnd, signing_secret: str) -> AsyncApp:
             await front.open_form(str(body["trigger_id"]))
         except Exception as exc:
             _log_failure("open form", conversation_key(context), exc)
+
+    @app.action(render.PREP)
+    async def prep_clicked(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        """The channel prompt's button: the same form as /revq, and from there on everything is
+        private. The only answer in the channel is the note only the clicker sees."""
+        await ack()
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+        metadata = {"response_url": str(body.get("response_url") or ""), "channel": str(channel or "")}
+        try:
+            await front.open_form(str(body["trigger_id"]), metadata={k: v for k, v in metadata.items() if v})
+        except Exception as exc:
+            _log_failure("prep button", conversation_key(context), exc)
+
+    @app.event("app_mention")
+    async def mentioned(event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext) -> None:
+        """@revq in a channel: an invitation to talk privately, which only the mentioner sees."""
+        user, channel = event.get("user"), event.get("channel")
+        if not user or not channel or event.get("bot_id"):
+            return
+        key = conversation_key(context)
+        try:
+            event_id = body.get("event_id")
+            if event_id and not await front.runner.store.claim_event(str(event_id), front.clock()):
+                return  # Slack sent it again: one invitation is enough
+            thread = str(event["thread_ts"]) if event.get("thread_ts") else None
+            await front.client.chat_postEphemeral(
+                channel=str(channel), user=str(user), thread_ts=thread, **render.mention_reply()
+            )
+        except Exception as exc:
+            _log_failure("mention", key, exc)
 
     @app.event("message")
     async def direct_message(event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext) -> None:

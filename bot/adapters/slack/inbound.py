@@ -4,12 +4,53 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bot.adapters.slack.render import ASK_BLOCK, CHOOSE, COMMAND, FORM_BLOCKS, FORM_INPUT, PICK
 from bot.engine.events import Command, Form, Pick
 
 _MARKUP = re.compile(r"<([^<>\n]*)>")
+# A channel as Slack escapes it in a command (`should_escape: true`): <#C123|name>, or <#C123>.
+_CHANNEL_LINK = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^<>]*)?>$")
+# A channel id typed as it is, such as C0123ABCD: a digit in it tells it from a word like CEO.
+_CHANNEL_ID = re.compile(r"^[CG](?=[A-Z0-9]*\d)[A-Z0-9]{6,}$")
+PROMPTS_WORD = "prompts"  # `/revq prompts ...`: the admin commands for channel prompts
+
+
+@dataclass(frozen=True)
+class PromptCommand:
+    """`/revq prompts <action> [#channel] [words...]`, read but not yet checked."""
+
+    action: str
+    channel: str  # the channel's id; "" when none was named
+    unlinked: str  # a "#name" that Slack did not turn into a channel link, so its id is unknown
+    words: list[str]  # the rest, as the admin typed them
+
+
+def channel_id(word: str) -> str | None:
+    """The channel id in `<#C123|name>`, `<#C123>` or a bare `C123...`; None for anything else."""
+    link = _CHANNEL_LINK.match(word)
+    if link:
+        return link.group(1)
+    return word if _CHANNEL_ID.match(word) else None
+
+
+def prompt_command(raw: str) -> PromptCommand | None:
+    """The prompt command in a /revq command's raw text, or None when the text is something else."""
+    words = raw.split()
+    if not words or words[0].lower() != PROMPTS_WORD:
+        return None
+    action = plain_text(words[1]) if len(words) > 1 else "help"
+    rest = words[2:]
+    channel = unlinked = ""
+    if rest:
+        found = channel_id(rest[0])
+        if found is not None:
+            channel, rest = found, rest[1:]
+        elif rest[0].startswith("#"):
+            unlinked, rest = rest[0], rest[1:]
+    return PromptCommand(action, channel, unlinked, [plain_text(word) for word in rest])
 
 
 def unescape(text: str) -> str:

@@ -9,6 +9,7 @@ Slack's limits are kept here too: long replies are split into several messages, 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from bot.adapters.pieces import split_text
 from bot.engine.input_text import one_line
 from bot.engine.intake import MAX_NAME_CHARS, MAX_NOTES_CHARS, Slot
 from bot.engine.replies import Ask, Choice, Document, FieldErrors, QuestionCard, QuestionSet, Reply, Say
+from bot.prompts.rotation import ChannelPrompt
 from question_bank.priorities import MAX_PRIORITIES
 
 # Limits Slack enforces (https://api.slack.com/reference/block-kit); we stay under them.
@@ -38,6 +40,7 @@ PICK = "revq.pick."  # PICK + slot + "." + n: a choice button (value: the choice
 CHOOSE = "revq.choose."  # CHOOSE + slot: a multi-select in a message; acked, read when Done is clicked
 COMMAND = "revq.cmd."  # COMMAND + name (+ "." + n to keep ids unique); value: the command's argument
 OPEN_FORM = "revq.open_form"  # opens the intake modal (App Home, and the like)
+PREP = "revq.prep"  # the channel prompt's button: opens the intake modal for whoever clicks it
 ASK_BLOCK = "revq.ask."  # ASK_BLOCK + slot: the block holding an Ask's inputs
 
 # The intake modal.
@@ -55,6 +58,8 @@ FORM_BLOCKS: dict[str, str] = {  # block id per field
 }
 
 SlackMessage = dict[str, Any]  # {"text": fallback, "blocks": [...]} or {"text": ...} alone
+
+_ESCAPED_CHANNEL_LINK = re.compile(r"&lt;#([CG][A-Z0-9]+)&gt;")
 
 # How much of a card's text goes into one text object: well under Slack's 3000, so that the
 # longest card (question, why, listen for, red flags, follow-ups) still fits one message.
@@ -479,6 +484,59 @@ def sent_to_dm() -> SlackMessage:
     """The only thing said in the channel where /revq was typed once the list is ready: nothing
     about the person, who sees it alone anyway."""
     text = "Done! Your questions are in your direct messages with revq."
+    return {"text": text, "blocks": [_section(_plain(text))]}
+
+
+# --- channel prompts ------------------------------------------------------------------------
+
+
+def channel_prompt(prompt: ChannelPrompt) -> SlackMessage:
+    """The scheduled post in a channel: the question, why candidates ask it, and the button that
+    starts private prep. Nothing in it is about any person; the text is the bank's."""
+    question = _fit(escape(_one_line(prompt.question)), MAX_SECTION_CHARS - 2)
+    why = _fit(escape(_one_line(prompt.why)), _CARD_NOTE_CHARS)
+    blocks = [
+        _header(prompt.heading),
+        _section(_mrkdwn(f"*{question}*")),
+        _context(_mrkdwn(f"*Why ask it:* {why}")),
+        _section(_plain(_fit(escape(_one_line(prompt.invitation)), MAX_SECTION_CHARS))),
+        {
+            "type": "actions",
+            "elements": [
+                _button(prompt.button, PREP, _value(prompt.question_id, _BUTTON_VALUE_CHARS), style="primary")
+            ],
+        },
+    ]
+    fallback = f"{prompt.heading}: {prompt.question} Why ask it: {prompt.why} {prompt.invitation}"
+    return {"text": _fit(escape(_one_line(fallback)), MAX_FALLBACK_CHARS), "blocks": blocks}
+
+
+def admin_text(text: str) -> str:
+    """An admin reply as mrkdwn: everything escaped, then the `<#C123>` channel links the reply
+    names turned back into links (they never ping anyone)."""
+    return _ESCAPED_CHANNEL_LINK.sub(r"<#\1>", escape(text))
+
+
+def admin_reply(text: str, *, warning: bool = False) -> SlackMessage:
+    """A reply to a prompt command, for the admin alone; backticks show commands as code."""
+    shown = (":warning: " if warning else "") + admin_text(text)
+    sections = [_section(_mrkdwn(piece)) for piece in _split(shown, MAX_SECTION_CHARS)][:MAX_MESSAGE_BLOCKS]
+    return {"text": _fit(shown, MAX_FALLBACK_CHARS) or _FALLBACK_DEFAULT, "blocks": sections}
+
+
+def prompt_preview(text: str, prompt: ChannelPrompt) -> SlackMessage:
+    """The next post exactly as the channel will see it, under one line that says it is a preview."""
+    post = channel_prompt(prompt)
+    note = _context(_mrkdwn(_fit(admin_text(_one_line(text)), _CARD_NOTE_CHARS)))
+    return {"text": _fit(admin_text(_one_line(text)), MAX_FALLBACK_CHARS), "blocks": [note, *post["blocks"]]}
+
+
+def mention_reply() -> SlackMessage:
+    """The answer to an @revq mention in a channel, shown to the person who wrote it alone."""
+    text = (
+        "Hi! I help you prepare questions to ask the employer in your interview. Send me a direct message, "
+        "or type /revq, and we'll do it privately: your answers stay between you and revq, never in this channel."
+    )
     return {"text": text, "blocks": [_section(_plain(text))]}
 
 

@@ -17,10 +17,11 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.slack.app import SlackFrontEnd, build_app, make_client
+from bot.adapters.slack.app import PLATFORM, SlackFrontEnd, SlackPoster, build_app, make_client
 from bot.adapters.startup import StartupError, stop_on_signals
 from bot.config import Settings
 from bot.engine.dialogue import EngineContext
+from bot.prompts.scheduler import Scheduler
 from bot.runner import ConversationRunner
 from bot.store import SessionStore, open_store, purge_periodically
 from bot.store.base import ConversationKey
@@ -86,7 +87,11 @@ async def slack_service(settings: Settings, ctx: EngineContext) -> AsyncIterator
             client = make_client(settings.slack_bot_token, settings.slack_api_url, http_session)
             await check_token(client, settings.slack_api_url)
             front = SlackFrontEnd(
-                ConversationRunner(store, ctx), client, settings.session_ttl_days, http_session=http_session
+                ConversationRunner(store, ctx),
+                client,
+                settings.session_ttl_days,
+                http_session=http_session,
+                admins=settings.admins,
             )
             app = build_app(front, settings.slack_signing_secret)
             purging = asyncio.create_task(purge_periodically(store))
@@ -135,10 +140,20 @@ async def serve(
         # The bank, the engine and the libraries are loaded for good: keep them out of every
         # later garbage collection, which would otherwise walk them all and stall replies.
         gc.freeze()
-        if http:
-            await _serve_http(service, host, port, stop)
-        else:
-            await _serve_socket_mode(service, settings.slack_app_token, stop)
+        # The due-check for channel prompts: one per process, here and nowhere else, so a
+        # reconnect never starts a second one. Several processes share the store's claims.
+        posters = {PLATFORM: SlackPoster(service.front.client)}
+        scheduler = Scheduler(service.store, ctx.bank, posters, grace_hours=settings.prompt_grace_hours)
+        checking = asyncio.create_task(scheduler.run(settings.prompt_check_seconds))
+        try:
+            if http:
+                await _serve_http(service, host, port, stop)
+            else:
+                await _serve_socket_mode(service, settings.slack_app_token, stop)
+        finally:
+            checking.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await checking
 
 
 async def _serve_http(service: SlackService, host: str, port: int, stop: asyncio.Event) -> None:
