@@ -12,8 +12,9 @@ the rule for reading them:
   of a longer word ("Gehalt" in "Jahresgehalt").
 - Where phrases overlap, the longest wins, then an exact one over a typo, then the likelier
   language; each word belongs to one phrase. Neutral phrases take part but name no topic.
-- A mention is cancelled when a dismissal cue ("don't care", "me da igual") comes before or
-  after it in the same clause, with at most four words between them. Punctuation and words such as "but" end a
+- A dismissal cue ("don't care", "me da igual") cancels one mention in its clause: the one it
+  overlaps, else the nearest after it, else the nearest before it, with at most four words
+  between them. Punctuation and words such as "but" end a
   clause. Cancelled topics are reported as set aside.
 - Topics are ranked by where the person first mentioned them.
 """
@@ -44,6 +45,7 @@ COMPOUNDING = frozenset({"de"})
 _COMPOUND_PART = 6  # shortest listed word that counts inside a compound
 _DISMISS_GAP = 4  # most words between a dismissal cue and the topic it cancels
 _ALSO_READ_FROM = 0.15  # a language this likely is read as well as English and the likeliest one
+_SURE = 0.9  # a language this likely is surely the text's: English misspellings are not read in it
 _DETECT_CHARS = 2000  # enough to tell the language; the rest only costs time
 _CACHE_WORDS = 50_000  # per language; cleared when full, so odd input cannot grow memory
 
@@ -167,6 +169,7 @@ class _Language:
         self.vocabulary = {s for group in self._phrases.values() for stems, _, _ in group for s in stems} - {WILDCARD}
         # Typos are looked up by deletions (the symmetric-delete index) and checked with rapidfuzz.
         # Stems are compared, not words as typed: on our labelled sets that reads better.
+        self._longest = max(map(len, self.vocabulary), default=0)
         self._by_deletion: dict[str, set[str]] = defaultdict(set)
         for stem in self.vocabulary:
             for variant in _deletes(stem, _allowed_edits(stem)):
@@ -212,7 +215,7 @@ class _Language:
         stem = self.stem(word)
         found = {stem: True} if stem in self.vocabulary else {}
         limit = _allowed_edits(stem)
-        if limit:
+        if limit and len(stem) <= self._longest + limit:  # a 2,000-letter "word" is no typo of ours
             candidates: set[str] = set()
             for variant in _deletes(stem, limit):
                 candidates |= self._by_deletion.get(variant, set())
@@ -257,23 +260,25 @@ class _Language:
 
 
 class PriorityMatcher:
-    """Built once from the lexicons; `read` is then pure and fast."""
+    """Built once from the lexicons (the language model is loaded here too); `read` is then pure."""
 
     def __init__(self, *lexicons: Lexicon) -> None:
         self._languages = {lexicon.language: _Language(lexicon) for lexicon in lexicons}
         self._codes = tuple(self._languages)
+        self._identifier = _identifier(self._codes) if len(self._codes) > 1 else None
 
     @property
     def languages(self) -> tuple[str, ...]:
         return self._codes
 
     def _likely_languages(self, text: str) -> list[tuple[str, float]]:
-        """Languages to read the text in, likeliest first, with their probabilities."""
-        if len(self._codes) == 1:
+        """Languages to read the text in, likeliest first, with their probabilities: the likeliest,
+        English, and any other that is likely enough."""
+        if self._identifier is None:
             return [(self._codes[0], 1.0)]
-        ranked = [(code, float(p)) for code, p in _identifier(self._codes).rank(text[:_DETECT_CHARS])]
-        chosen = [(code, p) for n, (code, p) in enumerate(ranked) if n == 0 or p >= _ALSO_READ_FROM or code == ENGLISH]
-        return [pair for pair in chosen if pair[0] in self._languages]
+        sample = unicodedata.normalize("NFKC", text[:_DETECT_CHARS]).lower()  # full-width letters too
+        ranked = [(code, float(p)) for code, p in self._identifier.rank(sample)]
+        return [(code, p) for n, (code, p) in enumerate(ranked) if n == 0 or p >= _ALSO_READ_FROM or code == ENGLISH]
 
     def match(self, text: str, limit: int = MAX_PRIORITIES) -> list[str]:
         """Topic ids in the order the person first named them, at most `limit`."""
@@ -281,41 +286,70 @@ class PriorityMatcher:
 
     def read(self, text: str, limit: int = MAX_PRIORITIES) -> Reading:
         likely = self._likely_languages(text)
-        readers = [self._languages[code] for code, _ in likely]
+        sure_elsewhere = likely[0][0] != ENGLISH and likely[0][1] >= _SURE
+        readers = [self._languages[code] for code, _ in likely if code in self._languages]
         breaks = frozenset().union(*(reader.clause_breaks for reader in readers))
         accepted: list[_Match] = []
         dismissed: list[_Match] = []
         hearsay = False
+        foreign: list[str] = []  # the language of each topic only another language's words named
         offset = 0
         for clause in _clauses(text, breaks):
             hearsay = hearsay or any(reader.cue_spans(clause, hearsay=True) for reader in readers)
             candidates = [
                 m
                 for rank, reader in enumerate(readers)
-                for m in reader.matches(clause, offset, rank, own_typos=rank == 0 or likely[0][1] < _SURE)
+                # a language's misspellings are ordinary words elsewhere: not read where the text
+                # is surely another language
+                for m in reader.matches(clause, offset, rank, own_typos=not (sure_elsewhere and reader.code == ENGLISH))
             ]
-            cues = [span for reader in readers for span in reader.cue_spans(clause)]
             candidates.sort(key=lambda m: (-(m.end - m.start), not m.exact, m.rank, m.start))
             taken: set[int] = set()
+            topics: list[_Match] = []
             for m in candidates:
                 span = set(range(m.start, m.end))
-                if span & taken:
-                    continue
-                taken |= span
-                if m.topic == NEUTRAL:
-                    continue
-                start, end = m.start - offset, m.end - offset
-                is_dismissed = any(_gap(start, end, cue_start, cue_end) <= _DISMISS_GAP for cue_start, cue_end in cues)
-                (dismissed if is_dismissed else accepted).append(m)
+                if not span & taken:
+                    taken |= span
+                    if m.topic != NEUTRAL:
+                        topics.append(m)
+            topics.sort(key=lambda m: m.start)
+            # what English reads alike is no sign of another language ("Salary" is English too)
+            english = {(m.start, m.end, m.topic) for m in candidates if m.language == ENGLISH}
+            for m in topics:
+                if m.language != ENGLISH and (m.start, m.end, m.topic) not in english:
+                    foreign.append(m.language)
+            cues = [span for reader in readers for span in reader.cue_spans(clause)]
+            cancelled = _cancelled(topics, [(offset + start, offset + end) for start, end in cues])
+            for n, m in enumerate(topics):
+                (dismissed if n in cancelled else accepted).append(m)
             offset += len(clause)
         ranked = tuple(dict.fromkeys(m.topic for m in sorted(accepted, key=lambda m: m.start)))
         aside = tuple(t for t in dict.fromkeys(m.topic for m in dismissed) if t not in ranked)
-        return Reading(ranked[:limit], aside, _language_read(likely, accepted + dismissed), hearsay)
+        language = max(set(foreign), key=foreign.count) if foreign else None
+        if language is None and accepted + dismissed:
+            language = likely[0][0] if sure_elsewhere else ENGLISH
+        return Reading(ranked[:limit], aside, language, hearsay)
 
 
 def _gap(start: int, end: int, cue_start: int, cue_end: int) -> int:
     """Words between a topic phrase and a cue (0 when they touch or overlap)."""
     return max(0, cue_start - end, start - cue_end)
+
+
+def _cancelled(topics: list[_Match], cues: list[tuple[int, int]]) -> set[int]:
+    """Which topics (indexes, in order of position) the dismissal cues cancel.
+
+    A cue cancels the topic it overlaps ("not the * that"); else the nearest topic after it
+    ("don't care about the commute"); else, with nothing after it, the nearest before it ("the
+    pay doesn't matter"). At most four words may lie between. One cue cancels one topic, so
+    "I want to learn and the pay doesn't matter" keeps learning."""
+    cancelled: set[int] = set()
+    for cue_start, cue_end in cues:
+        overlapping = [n for n, m in enumerate(topics) if m.start < cue_end and cue_start < m.end]
+        after = [n for n, m in enumerate(topics) if m.start >= cue_end and m.start - cue_end <= _DISMISS_GAP]
+        before = [n for n, m in enumerate(topics) if m.end <= cue_start and cue_start - m.end <= _DISMISS_GAP]
+        cancelled.update(overlapping or after[:1] or before[-1:])
+    return cancelled
 
 
 def _clauses(text: str, breaks: frozenset[str]) -> Iterable[list[str]]:
@@ -328,14 +362,3 @@ def _clauses(text: str, breaks: frozenset[str]) -> Iterable[list[str]]:
             elif word:
                 clause.append(word)
         yield clause
-
-
-_SURE = 0.9  # a guess this sure names the language even when no phrase was recognised
-
-
-def _language_read(likely: list[tuple[str, float]], matches: list[_Match]) -> str | None:
-    recognised = {m.language for m in matches}
-    for code, probability in likely:
-        if code in recognised or (not recognised and probability >= _SURE):
-            return code
-    return None

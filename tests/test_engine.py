@@ -686,8 +686,8 @@ def test_priorities_in_a_script_revq_cannot_read_get_a_menu_and_a_word_on_langua
 def test_hearsay_is_recognised_in_every_language(ctx: EngineContext) -> None:
     rumours = (
         "my cousin says the boss is awful",
-        "me dijeron que el jefe grita mucho",
-        "on m'a dit que la direction est instable",
+        "un amigo me contó que el jefe grita mucho",
+        "une amie m'a dit que la direction est instable",
         "ich hab gehört, dass der Chef schwierig ist",
         "ouvi dizer que vão demitir gente",
     )
@@ -695,6 +695,8 @@ def test_hearsay_is_recognised_in_every_language(ctx: EngineContext) -> None:
         chat = Conversation(ctx)
         chat.complete(notes=notes)
         assert "heard privately" in said(chat.last.replies if chat.last else ()), notes
-    plain = Conversation(ctx)
-    plain.complete(notes="Abrieron una tienda nueva en Sevilla")
-    assert "heard privately" not in said(plain.last.replies if plain.last else ())
+    for notes in ("Abrieron una tienda nueva en Sevilla", "The recruiter told me they opened a new site",
+                  "a vaga diz que o time cresceu", "le recruteur m'a dit que l'équipe grandit"):  # fmt: skip
+        plain = Conversation(ctx)
+        plain.complete(notes=notes)
+        assert "heard privately" not in said(plain.last.replies if plain.last else ()), notes

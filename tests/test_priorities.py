@@ -140,3 +140,35 @@ def test_any_text_reads_to_known_topics_without_error(ctx: EngineContext, text: 
     assert set(reading.named) <= set(TOPICS) and set(reading.set_aside) <= set(TOPICS)
     assert not set(reading.named) & set(reading.set_aside)
     assert reading.language in (None, *ctx.matcher.languages)
+
+
+@pytest.mark.parametrize(
+    ("text", "named", "aside"),
+    [
+        ("I want good pay and don't care about the commute", ("compensation",), ("remote",)),
+        ("Pay matters most and location doesn't matter", ("compensation",), ("remote",)),
+        ("quiero aprender y el sueldo da igual", ("learning",), ("compensation",)),
+        ("Weiterbildung ist wichtig und Gehalt ist mir egal", ("learning",), ("compensation",)),
+        ("je veux de la formation et le salaire m'importe peu", ("learning",), ("compensation",)),
+        ("quero aprender e o salário tanto faz", ("learning",), ("compensation",)),
+        ("don't care about salary, I want training", ("learning",), ("compensation",)),
+        ("I want growth no matter what", ("growth",), ()),
+    ],
+)
+def test_a_dismissal_cancels_only_the_topic_it_is_about(
+    ctx: EngineContext, text: str, named: tuple[str, ...], aside: tuple[str, ...]
+) -> None:
+    reading = ctx.matcher.read(text)
+    assert (reading.named, reading.set_aside) == (named, aside)
+
+
+def test_english_words_are_never_taken_for_another_language(ctx: EngineContext) -> None:
+    for text in ("Salary", "mentor", "Bonus", "pension", "Management", "Culture", "Flexible", "Equity",
+                 "Diversity", "tech stack", "\uff33\uff21\uff2c\uff21\uff32\uff39 and remote"):  # fmt: skip
+        assert ctx.matcher.read(text).language == "en", text
+    assert ctx.matcher.read("New CEO from Deutsche Telekom").language is None  # nothing recognised
+    assert ctx.matcher.read("Gehalt ist mir egal, aber Weiterbildung ist wichtig").language == "de"
+
+
+def test_a_huge_word_is_read_without_typo_search(ctx: EngineContext) -> None:
+    assert ctx.matcher.read("ab" * 1000 + " salary").named == ("compensation",)
