@@ -47,7 +47,7 @@ _DISMISS_GAP = 4  # most words between a dismissal cue and the topic it cancels
 _ALSO_READ_FROM = 0.15  # a language this likely is read as well as English and the likeliest one
 _SURE = 0.9  # a language this likely is surely the text's: English misspellings are not read in it
 _DETECT_CHARS = 2000  # enough to tell the language; the rest only costs time
-_CACHE_WORDS = 50_000  # per language; cleared when full, so odd input cannot grow memory
+_CACHE_WORDS = 50_000  # words remembered per language, stems and spellings each
 
 _PUNCTUATION_BREAK = re.compile(r"[.,;:!?\n()\[\]\u2022\u3001\u3002\u00a1\u00bf]+|\s[-\u2013\u2014]\s")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
@@ -152,9 +152,9 @@ class _Language:
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.code = lexicon.language
-        self._stem = stemmer(self.code)
-        self._stems: dict[str, str] = {}
-        self._spelling_cache: dict[str, dict[str, bool]] = {}
+        # Bounded caches of the words people type: odd input cannot grow memory.
+        self.stem = functools.lru_cache(maxsize=_CACHE_WORDS)(stemmer(self.code))
+        self.spellings = functools.lru_cache(maxsize=_CACHE_WORDS)(self._find_spellings)
         self._compounds = self.code in COMPOUNDING
         self.clause_breaks = frozenset(w for phrase in lexicon.clause_breaks for w in tokens(phrase))
         # phrases by their first two stems ("" for one-word phrases): few are then tried per word
@@ -186,14 +186,6 @@ class _Language:
                 index[stems[0]].append(stems)
         return index
 
-    def stem(self, word: str) -> str:
-        stem = self._stems.get(word)
-        if stem is None:
-            if len(self._stems) >= _CACHE_WORDS:
-                self._stems.clear()
-            stem = self._stems[word] = self._stem(word)
-        return stem
-
     def phrase_stems(self, phrase: str) -> tuple[str, ...]:
         """A lexicon phrase as stems, keeping `*` wildcards."""
         return tuple(
@@ -202,16 +194,8 @@ class _Language:
             for w in ([part] if part == WILDCARD else tokens(part))
         )
 
-    def spellings(self, word: str) -> dict[str, bool]:
-        """Lexicon stems this text word may stand for, with True where it is exact."""
-        found = self._spelling_cache.get(word)
-        if found is None:
-            if len(self._spelling_cache) >= _CACHE_WORDS:
-                self._spelling_cache.clear()
-            found = self._spelling_cache[word] = self._find_spellings(word)
-        return found
-
     def _find_spellings(self, word: str) -> dict[str, bool]:
+        """Lexicon stems this text word may stand for, with True where it is exact."""
         stem = self.stem(word)
         found = {stem: True} if stem in self.vocabulary else {}
         limit = _allowed_edits(stem)

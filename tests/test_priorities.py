@@ -129,7 +129,7 @@ def test_the_word_caches_stay_bounded() -> None:
     matcher = PriorityMatcher(ENGLISH)
     for n in range(60_000):
         matcher.match(f"word{n}")
-    assert all(len(language._spelling_cache) <= 50_000 for language in matcher._languages.values())
+    assert all(language.spellings.cache_info().currsize <= 50_000 for language in matcher._languages.values())
 
 
 @settings(max_examples=200, deadline=None)
