@@ -50,7 +50,9 @@ def test_invite_prints_both_install_links_with_the_scopes_revq_needs() -> None:
     assert done.returncode == 0
     server, user = [line.strip() for line in done.stdout.splitlines() if line.strip().startswith("https://")]
     assert "client_id=123456789012345678" in server and "scope=bot+applications.commands" in server
-    assert "permissions=0" in server and "integration_type=0" in server
+    # View Channel, Send Messages, Embed Links, Read Message History, Create Public Threads, Send Messages in Threads
+    wanted = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 35) | (1 << 38)
+    assert f"permissions={wanted}&" in server and "integration_type=0" in server
     assert "scope=applications.commands&" in user and "integration_type=1" in user and "permissions" not in user
 
 
@@ -74,7 +76,7 @@ async def test_sync_invite_and_run_against_the_fake(tmp_path: Path) -> None:
     async with FakeDiscord() as fake:
         env = {**fake.env(), "DISCORD_TOKEN": FakeDiscord.TOKEN, "REVQ_DB": str(tmp_path / "revq.db")}
         code, output = await run_revq("discord", "sync", "--guild", str(GUILD_ID), env=env)
-        assert code == 0 and f"registered /revq in server {GUILD_ID}" in output
+        assert code == 0 and f"registered /revq, /revq-prompts in server {GUILD_ID}" in output
         assert fake.calls("PUT", rf"/applications/{APP_ID}/guilds/{GUILD_ID}/commands")
 
         code, output = await run_revq("discord", "invite", env=env)

@@ -330,15 +330,14 @@ async def test_a_failing_turn_is_logged_without_text_and_answered_with_an_apolog
     assert "turn failed" in caplog.text and secret not in caplog.text and FakeDiscord.TOKEN not in caplog.text
 
 
-async def test_sync_registers_one_global_command_for_servers_users_and_dms(
-    fake: FakeDiscord, ctx: EngineContext
-) -> None:
+async def test_sync_registers_revq_for_servers_users_and_dms(fake: FakeDiscord, ctx: EngineContext) -> None:
     with fake.point_discord_here():
         names = await sync_commands(settings_for(fake), ctx)
-        assert names == ["revq"]
+        assert names == ["revq", "revq-prompts"]  # the second, for server managers: see test_discord_prompts
         (put,) = fake.calls("PUT", rf"/applications/{APP_ID}/commands")
-        (command,) = put.json
+        command = next(c for c in put.json if c["name"] == "revq")
         assert command["integration_types"] == [0, 1] and command["contexts"] == [0, 1, 2]
+        assert command["default_member_permissions"] is None  # everyone sees /revq
         assert {o["name"] for o in command["options"]} == {"start", "ask", "more", "export", "help", "forget"}
         await sync_commands(settings_for(fake), ctx, GUILD_ID)
         assert fake.calls("PUT", rf"/applications/{APP_ID}/guilds/{GUILD_ID}/commands")

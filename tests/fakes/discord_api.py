@@ -22,8 +22,10 @@ What discord.py 2.7 relies on, and so the fake does:
   every IDENTIFY after a client's first waits 5 s in ``before_identify_hook``: tests shorten both.
 
 Like Discord, the fake rejects what Discord would reject (unknown channels, double acknowledgements, followups
-before the callback, empty or over-long messages) with Discord's JSON errors, and echoes every non-ephemeral
-message the bot creates back as MESSAGE_CREATE.
+before the callback, empty or over-long messages, posts and threads in a channel where the bot lacks the
+permission) with Discord's JSON errors, and echoes every non-ephemeral message the bot creates back as
+MESSAGE_CREATE. The bot's permissions in a channel are @everyone's, changed by the channel's overwrites for
+@everyone and for the bot (`set_permissions`); it has no other role.
 """
 
 from __future__ import annotations
@@ -59,6 +61,10 @@ EPHEMERAL, LOADING, COMPONENTS_V2 = 1 << 6, 1 << 7, 1 << 15
 GUILD_MESSAGES, DIRECT_MESSAGES, MESSAGE_CONTENT = 1 << 9, 1 << 12, 1 << 15
 PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)  # members, presences, message content
 ALL_PERMISSIONS = str((1 << 53) - 1)
+EVERYONE_PERMISSIONS = 1071698660929  # what a new server's @everyone may do: view, send, embed, threads, ...
+ADMINISTRATOR, MANAGE_GUILD, VIEW_CHANNEL, SEND_MESSAGES = 1 << 3, 1 << 5, 1 << 10, 1 << 11
+EMBED_LINKS, READ_MESSAGE_HISTORY, CREATE_PUBLIC_THREADS, SEND_MESSAGES_IN_THREADS = 1 << 14, 1 << 16, 1 << 35, 1 << 38
+THREAD_TYPES = (10, 11, 12)
 # Which callback types each interaction type accepts (ping, command, component, autocomplete, modal submit).
 CALLBACKS_ALLOWED = {1: {1}, 2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 4: {8}, 5: {4, 5, 6, 7}}
 
@@ -84,6 +90,7 @@ class FakeGuild:
     name: str = "Fake Guild"
     channels: dict[int, str] = field(default_factory=lambda: {CHANNEL_ID: "general"})  # text channel id -> name
     member_ids: tuple[int, ...] = (USER_ID,)
+    everyone_permissions: int = EVERYONE_PERMISSIONS
 
 
 @dataclass
@@ -290,11 +297,7 @@ class FakeDiscord:
         self.port = 0
         for guild in self.guilds:
             for channel_id, name in guild.channels.items():
-                self.channels[channel_id] = {
-                    **{"id": str(channel_id), "type": 0, "guild_id": str(guild.id), "name": name, "position": 0},
-                    **{"permission_overwrites": [], "nsfw": False, "parent_id": None, "topic": None},
-                    **{"last_message_id": None, "rate_limit_per_user": 0, "flags": 0},
-                }
+                self.channels[channel_id] = self._text_channel(channel_id, guild.id, name)
         self._routes: list[tuple[str, re.Pattern[str], Callable[[Request, re.Match[str]], web.Response], bool]] = []
         for method, pattern, handler, needs_bot_auth in [
             ("GET", r"/users/@me", self._get_me, True),
@@ -310,6 +313,7 @@ class FakeDiscord:
             ("GET", r"/channels/(\d+)", self._get_channel, True),
             ("POST", r"/channels/(\d+)/typing", self._typing, True),
             ("POST", r"/channels/(\d+)/messages", self._post_message, True),
+            ("POST", r"/channels/(\d+)/messages/(\d+)/threads", self._start_thread, True),
             ("GET", r"/channels/(\d+)/messages", self._history, True),
             ("GET|PATCH|DELETE", r"/channels/(\d+)/messages/(\d+)", self._channel_message, True),
         ]:
@@ -370,6 +374,40 @@ class FakeDiscord:
         """Answer the next `count` requests matching (method, fullmatch of path_pattern) with a 429."""
         self._rate_limits.append(_RateLimit(method.upper(), path_pattern, retry_after, global_, count))
 
+    async def set_permissions(self, channel_id: int, target_id: int, *, allow: int = 0, deny: int = 0) -> None:
+        """Set a channel's permission overwrite for a member (the bot, say) or, given the guild id, @everyone;
+        a connected client is told with CHANNEL_UPDATE, as Discord does."""
+        channel = self.channels[channel_id]
+        kind = 0 if str(target_id) == channel.get("guild_id") else 1
+        kept = [o for o in channel["permission_overwrites"] if o["id"] != str(target_id)]
+        overwrite = {"id": str(target_id), "type": kind, "allow": str(allow), "deny": str(deny)}
+        channel["permission_overwrites"] = [*kept, overwrite]
+        if self.live_sessions():
+            await self.dispatch("CHANNEL_UPDATE", copy.deepcopy(channel))
+
+    async def delete_channel(self, channel_id: int) -> None:
+        """Delete a channel, as a server admin would: REST answers 404 for it from now on."""
+        channel = self.channels.pop(channel_id)
+        if self.live_sessions():
+            await self.dispatch("CHANNEL_DELETE", channel)
+
+    def bot_permissions(self, channel_id: int) -> int:
+        """The bot's permissions in a channel as Discord computes them: @everyone's, then the channel's
+        overwrite for @everyone, then its overwrite for the bot. Threads take their parent's; DMs allow all."""
+        channel = self.channels[channel_id]
+        if channel.get("type") in THREAD_TYPES:
+            channel = self.channels[int(channel["parent_id"])]
+        guild = next((g for g in self.guilds if str(g.id) == channel.get("guild_id")), None)
+        if guild is None:
+            return int(ALL_PERMISSIONS)
+        allowed = guild.everyone_permissions
+        if allowed & ADMINISTRATOR:
+            return int(ALL_PERMISSIONS)
+        for overwrite in sorted(channel["permission_overwrites"], key=lambda o: int(o["type"])):
+            if overwrite["id"] in (str(guild.id), str(self.bot_user_id)):
+                allowed = (allowed & ~int(overwrite["deny"])) | int(overwrite["allow"])
+        return allowed
+
     def calls(self, method: str, path_regex: str) -> list[Request]:
         """Recorded requests with this method whose path (below /api/v10) fully matches path_regex."""
         return [r for r in self.requests if r.method == method.upper() and re.fullmatch(path_regex, r.path)]
@@ -419,6 +457,14 @@ class FakeDiscord:
             raise AssertionError("the bot has not opened a modal")
         return copy.deepcopy(self.modals[-1])
 
+    def channel_messages(self, channel_id: int) -> list[dict[str, Any]]:
+        """The messages everyone can see in a channel (not ephemeral ones), oldest first."""
+        return [
+            copy.deepcopy(m)
+            for _, m in sorted(self.messages.items())
+            if m["channel_id"] == str(channel_id) and not m["flags"] & EPHEMERAL
+        ]
+
     def dm_channel_id(self, user_id: int) -> int:
         """The id of the DM channel between the bot and this user (stable, created on first use)."""
         if user_id not in self._dm_by_user:
@@ -444,24 +490,46 @@ class FakeDiscord:
         context: int | None = None,
         command_guild_id: int | None = None,
         focused: str | None = None,
+        member_permissions: int | None = None,
+        user_install: bool = False,
     ) -> dict[str, Any]:
         """An INTERACTION_CREATE payload for /name [subcommand] options; in a DM (context 1) without guild_id.
 
         context=2 is a user-installed command in someone else's private channel; command_guild_id is set for
         commands registered to a guild; focused makes it an autocomplete (type 4) focused on that option.
+        member_permissions are the invoking member's (default: all); user_install makes it a command of revq
+        added to the person's own account, used in a server (any guild_id, known to the fake or not).
+        Channel options (`channel_option`) are resolved in the payload, as Discord does.
         """
         opts = [_option(key, value) for key, value in (options or {}).items()]
         for opt in opts:
             if opt["name"] == focused:
                 opt["focused"] = True
+        permissions = ALL_PERMISSIONS if member_permissions is None else str(member_permissions)
+        channels = {o["value"]: self._resolved_channel(int(o["value"]), permissions) for o in opts if o["type"] == 7}
         if subcommand is not None:
             opts = [{"name": subcommand, "type": 1, "options": opts}]
         command_id = self._command_id(name, command_guild_id)
         data: dict[str, Any] = {"id": str(command_id), "name": name, "type": 1, "options": opts}
+        if channels:
+            data["resolved"] = {"channels": channels}
         if command_guild_id is not None:
             data["guild_id"] = str(command_guild_id)
         kind = 2 if focused is None else 4
-        return self._interaction(kind, data, user_id, guild_id, channel_id, context)
+        return self._interaction(
+            kind, data, user_id, guild_id, channel_id, context, permissions=permissions, user_install=user_install
+        )
+
+    @staticmethod
+    def channel_option(channel_id: int) -> dict[str, Any]:
+        """A channel option's value, for slash_command's options."""
+        return {"type": 7, "value": str(channel_id)}
+
+    def _resolved_channel(self, channel_id: int, permissions: str) -> dict[str, Any]:
+        channel = self.channels.get(channel_id) or {"id": str(channel_id), "type": 0, "name": "elsewhere"}
+        keys = ("id", "type", "name", "parent_id", "thread_metadata")
+        resolved = {key: channel[key] for key in keys if key in channel}
+        return resolved | {"permissions": permissions}
 
     def autocomplete(
         self, name: str, subcommand: str | None, options: Mapping[str, Any], focused: str, **kwargs: Any
@@ -782,7 +850,13 @@ class FakeDiscord:
             registered = []
             for command in rec.json or []:
                 command_id = self._command_id(command["name"], guild_id)
-                entry = {"id": str(command_id), "application_id": str(self.app_id), "version": str(command_id)}
+                entry: dict[str, Any] = {
+                    "id": str(command_id),
+                    "application_id": str(self.app_id),
+                    "version": str(command_id),
+                }
+                if command.get("default_member_permissions") is not None:  # Discord keeps a bit set as a string
+                    entry["default_member_permissions"] = str(command["default_member_permissions"])
                 registered.append({"type": 1, "default_member_permissions": None, **command, **entry})
                 if guild_id is not None:
                     registered[-1]["guild_id"] = str(guild_id)
@@ -861,7 +935,18 @@ class FakeDiscord:
 
     def _get_channel(self, rec: Request, m: re.Match[str]) -> web.Response:
         channel = self.channels.get(int(m[1]))
-        return _error(404, 10003, "Unknown Channel") if channel is None else _json(channel)
+        if channel is None:
+            return _error(404, 10003, "Unknown Channel")
+        return self._missing_permission(int(m[1])) or _json(channel)
+
+    def _missing_permission(self, channel_id: int, *needed: int) -> web.Response | None:
+        """Discord's answer when the bot may not see the channel (50001) or lacks one of `needed` (50013)."""
+        granted = self.bot_permissions(channel_id)
+        if not granted & VIEW_CHANNEL:
+            return _error(403, 50001, "Missing Access")
+        if any(not granted & permission for permission in needed):
+            return _error(403, 50013, "Missing Permissions")
+        return None
 
     def _typing(self, rec: Request, m: re.Match[str]) -> web.Response:
         return web.Response(status=204) if int(m[1]) in self.channels else _error(404, 10003, "Unknown Channel")
@@ -870,11 +955,52 @@ class FakeDiscord:
         if int(m[1]) not in self.channels:
             return _error(404, 10003, "Unknown Channel")
         body = rec.json or {}
+        in_thread = self.channels[int(m[1])].get("type") in THREAD_TYPES
+        needed = [SEND_MESSAGES_IN_THREADS if in_thread else SEND_MESSAGES]
+        if body.get("message_reference"):  # a reply
+            needed.append(READ_MESSAGE_HISTORY)
+        refused = self._missing_permission(int(m[1]), *needed)
+        if refused is not None:
+            return refused
         problem = _message_problem(body | {"attachments": body.get("attachments") or list(rec.files)})
         if problem is not None:
             return _error(400, 50006, problem) if problem.startswith("Cannot") else _invalid_form(problem)
         self._sent.append(("channel", body))
         return _json(self._store(self._message(int(m[1]), body, None, rec)))
+
+    def _start_thread(self, rec: Request, m: re.Match[str]) -> web.Response:
+        """A public thread on a message; like Discord, the thread's id is the message's."""
+        channel_id, message_id = int(m[1]), int(m[2])
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            return _error(404, 10003, "Unknown Channel")
+        message = self.messages.get(message_id)
+        if message is None or message["channel_id"] != m[1]:
+            return _error(404, 10008, "Unknown Message")
+        if channel.get("type") not in (0, 5):
+            return _error(400, 50024, "Cannot execute action on this channel type")
+        refused = self._missing_permission(channel_id, CREATE_PUBLIC_THREADS)
+        if refused is not None:
+            return refused
+        if message_id in self.channels:
+            return _error(400, 160004, "A thread has already been created for this message")
+        body = rec.json or {}
+        if not 1 <= len(str(body.get("name") or "")) <= 100:
+            return _invalid_form("name: Must be between 1 and 100 in length.")
+        metadata: dict[str, Any] = {
+            "archived": False,
+            "auto_archive_duration": body.get("auto_archive_duration") or 1440,
+        }
+        metadata |= {"archive_timestamp": _now_iso(), "locked": False, "create_timestamp": _now_iso()}
+        thread = {
+            **{"id": str(message_id), "type": 10 if channel["type"] == 5 else 11, "guild_id": channel["guild_id"]},
+            **{"parent_id": str(channel_id), "owner_id": str(self.bot_user_id), "name": body["name"], "flags": 0},
+            **{"message_count": 0, "member_count": 1, "rate_limit_per_user": 0, "last_message_id": None},
+            "thread_metadata": metadata,
+        }
+        self.channels[message_id] = thread
+        message["thread"] = thread
+        return _json(thread)
 
     def _history(self, rec: Request, m: re.Match[str]) -> web.Response:
         """A channel's messages, newest first, as GET /channels/{id}/messages pages them (before, limit)."""
@@ -934,15 +1060,16 @@ class FakeDiscord:
         user = {"id": str(user_id), "username": name, "global_name": None, "discriminator": "0", "avatar": None}
         return user | {"bot": user_id == self.bot_user_id, "public_flags": 0}
 
-    def _member(self, user_id: int) -> dict[str, Any]:
+    def _member(self, user_id: int, permissions: str = ALL_PERMISSIONS) -> dict[str, Any]:
         return {
             **{"user": self._user(user_id), "roles": [], "joined_at": "2024-01-01T00:00:00+00:00", "nick": None},
             **{"avatar": None, "deaf": False, "mute": False, "flags": 0, "pending": False, "premium_since": None},
-            **{"permissions": ALL_PERMISSIONS, "communication_disabled_until": None},
+            **{"permissions": permissions, "communication_disabled_until": None},
         }
 
     def _guild_create(self, guild: FakeGuild) -> dict[str, Any]:
-        everyone = {"id": str(guild.id), "name": "@everyone", "permissions": "1071698660929", "position": 0}
+        everyone: dict[str, Any] = {"id": str(guild.id), "name": "@everyone", "position": 0}
+        everyone |= {"permissions": str(guild.everyone_permissions)}
         everyone |= {"color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0}
         members = [self._member(u) for u in (self.bot_user_id, *guild.member_ids)]
         return {
@@ -953,6 +1080,14 @@ class FakeDiscord:
             **{"stage_instances": [], "guild_scheduled_events": [], "unavailable": False},
             **{"joined_at": "2024-01-01T00:00:00+00:00", "preferred_locale": "en-US", "verification_level": 0},
             **{"mfa_level": 0, "nsfw_level": 0, "premium_tier": 0, "system_channel_id": None, "afk_timeout": 300},
+        }
+
+    @staticmethod
+    def _text_channel(channel_id: int, guild_id: int, name: str) -> dict[str, Any]:
+        return {
+            **{"id": str(channel_id), "type": 0, "guild_id": str(guild_id), "name": name, "position": 0},
+            **{"permission_overwrites": [], "nsfw": False, "parent_id": None, "topic": None},
+            **{"last_message_id": None, "rate_limit_per_user": 0, "flags": 0},
         }
 
     def _first_channel(self, guild_id: int) -> int:
@@ -976,6 +1111,9 @@ class FakeDiscord:
         guild_id: int | None,
         channel_id: int | None,
         context: int | None = None,
+        *,
+        permissions: str = ALL_PERMISSIONS,
+        user_install: bool = False,
     ) -> dict[str, Any]:
         interaction_id = self._snowflake()
         payload: dict[str, Any] = {
@@ -984,11 +1122,15 @@ class FakeDiscord:
             **{"app_permissions": ALL_PERMISSIONS, "entitlements": [], "attachment_size_limit": 10 * 1024 * 1024},
         }
         if guild_id is not None:
-            channel = self.channels[channel_id or self._first_channel(guild_id)]
+            if user_install and not any(g.id == guild_id for g in self.guilds):  # a server without the bot
+                channel = self._text_channel(channel_id or self._snowflake(), guild_id, "elsewhere")
+            else:
+                channel = self.channels[channel_id or self._first_channel(guild_id)]
+            owners = {"1": str(user_id)} if user_install else {"0": str(guild_id)}
             payload |= {
                 **{"guild_id": str(guild_id), "guild": {"id": str(guild_id), "locale": "en-US", "features": []}},
-                **{"guild_locale": "en-US", "member": self._member(user_id), "context": 0},
-                "authorizing_integration_owners": {"0": str(guild_id)},
+                **{"guild_locale": "en-US", "member": self._member(user_id, permissions), "context": 0},
+                "authorizing_integration_owners": owners,
             }
         elif (context or 1) == 1:  # in the user's DM with the bot
             channel = self.channels[channel_id or self.dm_channel_id(user_id)]

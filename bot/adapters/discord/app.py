@@ -5,6 +5,11 @@ No dialogue decisions here: what to say comes from the engine, how it looks from
 module only decides where replies go: in revq's own DM a normal message, anywhere else an
 ephemeral reply that only the person sees. Every interaction is answered or deferred at once,
 well inside Discord's three seconds, and finished with follow-ups.
+
+Channel prompts: `/revq-prompts` (for people who manage the server) turns its options into the
+words of the platform-neutral prompt commands; `DiscordPoster` posts what the scheduler decides;
+the post's **Prep my questions** button opens the same form as `/revq start`. A mention of revq
+in a channel is answered in a thread with an invitation, never with anything the person wrote.
 """
 
 from __future__ import annotations
@@ -27,6 +32,10 @@ from bot.adapters.discord import inbound, render
 from bot.engine.events import Command, Form, Inbound, Pick, Text
 from bot.engine.intake import Slot
 from bot.engine.replies import FieldErrors, QuestionSet, Reply
+from bot.prompts import admin
+from bot.prompts.rotation import ChannelPrompt
+from bot.prompts.schedule import Schedule, ScheduleError
+from bot.prompts.scheduler import ChannelLost
 from bot.runner import SORRY_BROKEN, ConversationRunner, Turn
 from bot.store.base import ConversationKey
 
@@ -39,6 +48,27 @@ ERASE_GRACE = 5.0  # seconds a shutdown waits for DM deletions still running
 ERASING_MESSAGES = "I'm also deleting the messages I sent you in our direct messages. That can take a minute or two."
 DRAFT_SECONDS = 15 * 60.0  # as long as Discord lets a reply to the form's interaction be sent
 _DRAFTS_KEPT = 10_000
+
+PROMPTS_COMMAND = "/revq-prompts"
+# What revq needs in a channel to post a prompt there: (discord.py's name, Discord's label).
+POST_PERMISSIONS = (
+    ("view_channel", "View Channel"),
+    ("send_messages", "Send Messages"),
+    ("embed_links", "Embed Links"),
+)
+PROMPTS_REFUSED = (
+    "Only people who may **Manage Server** here can set up channel prompts. "
+    "Ask someone who manages this server. Nothing was changed."
+)
+NEEDS_SERVER_INSTALL = (
+    "Channel prompts need revq added to this server, and it isn't yet: you have it on your own account only. "
+    "Someone who may **Manage Server** here can add it{link}, then try again. Nothing was changed."
+)
+MENTION_THREAD = "Prepare your interview questions"
+MENTION_REPLY = (
+    "Hi! I help people prepare the questions to ask in a job interview. To start, send me a direct message "
+    "(just say hi), or type `/revq start` here. Your answers stay private: only you see them."
+)
 
 
 def conversation_key(user_id: int) -> ConversationKey:
@@ -166,6 +196,7 @@ class DiscordFrontEnd:
     clock: Callable[[], float] = time.time
     drafts: Drafts = field(default_factory=Drafts)
     client: discord.Client | None = None  # set by the client this front end serves
+    invite_link: str = ""  # the link that adds revq to a server, once the application id is known
     _erasing: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
@@ -321,6 +352,109 @@ class DiscordFrontEnd:
         destination = ChannelReplies(message.channel)
         await self.run(message.author.id, event, destination, can_type=True, event_id=f"discord:{message.id}")
 
+    async def prompt_clicked(self, interaction: discord.Interaction[Any], action: str) -> None:
+        """**Prep my questions** under a channel prompt: the clicker's own form, seen by them alone;
+        the channel gets nothing. What follows goes as after `/revq start`."""
+        if action == render.PREP:
+            await self.open_form(interaction)
+        else:  # a button of a later revq, clicked after a downgrade: nothing to do
+            await interaction.response.defer()
+
+    async def prompts(
+        self,
+        interaction: discord.Interaction[Any],
+        action: str,
+        channel: discord.abc.Snowflake | None = None,
+        words: Sequence[str] = (),
+    ) -> None:
+        """One `/revq-prompts` command; every answer is seen by the person alone."""
+        replies = InteractionReplies(interaction, ephemeral=True)
+        for message in await self._prompts_answer(interaction, action, channel, words):
+            await replies.send(message)
+
+    async def _prompts_answer(
+        self,
+        interaction: discord.Interaction[Any],
+        action: str,
+        channel: discord.abc.Snowflake | None,
+        words: Sequence[str],
+    ) -> list[render.DiscordMessage]:
+        # Discord hides the command from those without Manage Server, but a server's admins can
+        # change who sees it: the check is made here too.
+        guild_id = interaction.guild_id
+        if guild_id is None or not interaction.is_guild_integration():
+            link = (
+                f" with this link: <{self.invite_link}>"
+                if self.invite_link
+                else " (`revq discord invite` prints the link)"
+            )
+            return [render.notice(NEEDS_SERVER_INSTALL.format(link=link))]
+        allowed = interaction.permissions
+        if not (allowed.manage_guild or allowed.administrator):
+            return [render.notice(PROMPTS_REFUSED)]
+        channel_id = str(channel.id) if channel is not None else ""
+        try:
+            request = admin.parse_request(action, channel_id, list(words), self.runner.ctx.matcher, PROMPTS_COMMAND)
+        except ScheduleError as exc:  # the message quotes what was typed: escaped
+            return [render.notice(f"⚠️ {render.escape(str(exc).rstrip('.'))}. Nothing was changed.")]
+        if request.action in ("add", "resume") and channel is not None:
+            problem = self.cannot_post(guild_id, channel.id)
+            if problem is not None:
+                return [render.notice(problem)]
+        reply = await admin.carry_out(
+            request, self.runner.store, self.runner.ctx.bank, platform=PLATFORM, workspace=str(guild_id),
+            user=str(interaction.user.id), now=self.clock(), command=PROMPTS_COMMAND,
+        )  # fmt: skip
+        if reply.changed:
+            log.info("channel prompts: %s for channel %s in server %s", request.action, channel_id, guild_id)
+        if reply.preview is not None:
+            return [render.prompt_preview(reply.text, reply.preview)]
+        return render.notices(reply.text)
+
+    def cannot_post(self, guild_id: int, channel_id: int) -> str | None:
+        """Why revq could not post a prompt in the channel, naming what it lacks; None if it can.
+        Read from the server's channels and roles, which Discord keeps up to date in the cache."""
+        guild = self.client.get_guild(guild_id) if self.client is not None else None
+        target = guild.get_channel(channel_id) if guild is not None else None
+        where = f"<#{channel_id}>"
+        if guild is None or guild.me is None or target is None:
+            missing: str | None = "View Channel"
+        elif not isinstance(target, discord.TextChannel):
+            return f"{where} is not a text channel: pick one where people write messages. Nothing was changed."
+        else:
+            # The first one lacking: without View Channel nothing else counts, and without Send
+            # Messages Discord counts Embed Links as lacking too.
+            granted = target.permissions_for(guild.me)
+            missing = next((label for flag, label in POST_PERMISSIONS if not getattr(granted, flag)), None)
+        if missing is None:
+            return None
+        return (
+            f"I can't post in {where}: revq needs the **{missing}** permission there. In the channel's settings, "
+            "under Permissions, allow View Channel, Send Messages and Embed Links for revq, then try again. "
+            "Nothing was changed."
+        )
+
+    async def answer_mention(self, message: discord.Message) -> None:
+        """Someone mentioned revq in a server channel: invite them to their DM or /revq, in a thread
+        on their message (or, where no thread can be made, a reply). Their words are never repeated."""
+        me = self.client.user if self.client is not None else None
+        if me is None or message.guild is None or message.author.bot:
+            return
+        if message.type not in (discord.MessageType.default, discord.MessageType.reply):
+            return
+        role = message.guild.self_role  # "@revq" can also name the role Discord gives the bot
+        if not any(user.id == me.id for user in message.mentions) and not (role and role in message.role_mentions):
+            return
+        reply = render.notice(MENTION_REPLY)
+        if isinstance(message.channel, discord.TextChannel):
+            try:
+                thread = await message.create_thread(name=MENTION_THREAD, auto_archive_duration=60)
+                await thread.send(**reply.send_kwargs())
+                return
+            except discord.HTTPException as exc:  # no thread allowed here: a reply instead
+                log.info("could not answer a mention in a thread: %s", _describe(exc))
+        await message.reply(**reply.send_kwargs())
+
     async def answer_now(self, interaction: discord.Interaction[Any], replies: Sequence[Reply]) -> None:
         private = not typing_reaches_revq(interaction)
         await send_all(InteractionReplies(interaction, ephemeral=private), replies, owner=interaction.user.id,
@@ -411,6 +545,7 @@ def build_tree(client: discord.Client, front: DiscordFrontEnd) -> app_commands.C
         group.add_command(_simple_command(front, name, description))
 
     tree.add_command(group)
+    tree.add_command(prompts_group(front))
 
     @tree.error
     async def failed(interaction: discord.Interaction[Any], error: app_commands.AppCommandError) -> None:
@@ -427,12 +562,165 @@ def _simple_command(front: DiscordFrontEnd, name: str, description: str) -> app_
     return app_commands.Command(name=name, description=description, callback=callback)
 
 
+class _TextChannelOption(app_commands.Transformer[Any]):
+    """A text or announcement channel of the server, as Discord gives it in the command: read
+    without discord.py's cache, so a server without revq gets an answer rather than an error."""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        return [discord.ChannelType.text, discord.ChannelType.news]
+
+    async def transform(self, interaction: discord.Interaction[Any], value: Any, /) -> discord.Object:
+        return discord.Object(id=int(value.id))  # only the id matters: permissions are read from the cache
+
+
+_CHANNEL = "The channel for the question"
+
+
+def prompts_group(front: DiscordFrontEnd) -> app_commands.Group:
+    """`/revq-prompts`: a command of its own, as only a whole command can be hidden from people who
+    may not manage the server (and /revq stays visible to everyone). Servers with revq only."""
+    group = app_commands.Group(
+        name=PROMPTS_COMMAND.removeprefix("/"),
+        description="Post a question for interviews in a channel, every day, week or month (server managers)",
+        default_permissions=discord.Permissions(manage_guild=True),
+        allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False),
+        allowed_installs=app_commands.AppInstallationType(guild=True, user=False),
+    )
+    cadences = [
+        app_commands.Choice(name="Every day", value="daily"),
+        app_commands.Choice(name="Every week", value="weekly"),
+        app_commands.Choice(name="Every month", value="monthly"),
+    ]
+
+    @group.command(name="add", description="Post a question in a channel every day, week or month")
+    @app_commands.describe(
+        channel=_CHANNEL,
+        cadence="How often",
+        at="The time, 24-hour HH:MM, such as 09:00 or 17:30",
+        timezone="The time zone, such as Europe/Berlin or America/New_York",
+        day="Weekly: a day, such as monday. Monthly: 1 to 28. Daily: leave it out",
+    )
+    @app_commands.rename(at="time")
+    @app_commands.choices(cadence=cadences)
+    async def add(
+        interaction: discord.Interaction[Any],
+        channel: app_commands.Transform[discord.Object, _TextChannelOption],
+        cadence: app_commands.Choice[str],
+        at: app_commands.Range[str, 1, 20],
+        timezone: app_commands.Range[str, 1, 64],
+        day: app_commands.Range[str, 1, 20] | None = None,
+    ) -> None:
+        words = inbound.prompt_words(cadence.value, day, at, timezone)
+        await front.guarded("prompts", interaction, front.prompts(interaction, "add", channel, words))
+
+    @add.autocomplete("timezone")
+    async def suggest_timezones(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=zone, value=zone) for zone in inbound.timezone_suggestions(current)]
+
+    @add.autocomplete("day")
+    async def suggest_days(interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+        cadence = getattr(interaction.namespace, "cadence", None)
+        found = inbound.day_suggestions(str(cadence) if cadence else None, current)
+        return [app_commands.Choice(name=day.capitalize(), value=day) for day in found]
+
+    @group.command(name="topic", description="Keep a channel's questions to one topic for a while (any: all topics)")
+    @app_commands.describe(channel=_CHANNEL, topic="Such as salary, training or remote work; any to stop")
+    async def topic(
+        interaction: discord.Interaction[Any],
+        channel: app_commands.Transform[discord.Object, _TextChannelOption],
+        topic: app_commands.Range[str, 1, 100],
+    ) -> None:
+        await front.guarded("prompts", interaction, front.prompts(interaction, "topic", channel, [topic]))
+
+    for action, description in (
+        ("pause", "Stop a channel's questions for now"),
+        ("resume", "Start a channel's questions again"),
+        ("remove", "Stop a channel's questions for good"),
+        ("preview", "See the channel's next question as it will be posted (only you)"),
+    ):
+        group.add_command(_prompts_channel_command(front, action, description))
+    for action, description in (
+        ("list", "Every channel's questions and when they are posted"),
+        ("help", "How to set up channel questions"),
+    ):
+        group.add_command(_prompts_plain_command(front, action, description))
+    return group
+
+
+def _prompts_channel_command(
+    front: DiscordFrontEnd, action: str, description: str
+) -> app_commands.Command[Any, ..., None]:
+    @app_commands.describe(channel=_CHANNEL)
+    async def callback(
+        interaction: discord.Interaction[Any],
+        channel: app_commands.Transform[discord.Object, _TextChannelOption],
+    ) -> None:
+        await front.guarded("prompts", interaction, front.prompts(interaction, action, channel))
+
+    return app_commands.Command(name=action, description=description, callback=callback)
+
+
+def _prompts_plain_command(
+    front: DiscordFrontEnd, action: str, description: str
+) -> app_commands.Command[Any, ..., None]:
+    async def callback(interaction: discord.Interaction[Any]) -> None:
+        await front.guarded("prompts", interaction, front.prompts(interaction, action))
+
+    return app_commands.Command(name=action, description=description, callback=callback)
+
+
+@dataclass
+class DiscordPoster:
+    """The scheduler's way to post on Discord. Through REST only, so any process can post in any
+    server whichever shards it runs; the store's claims keep each post single."""
+
+    client: discord.Client
+    admin_command: str = PROMPTS_COMMAND
+
+    async def post(self, schedule: Schedule, prompt: ChannelPrompt) -> str:
+        try:
+            channel = await self.client.fetch_channel(int(schedule.channel))
+        except discord.NotFound:
+            raise ChannelLost("the channel no longer exists") from None
+        except discord.Forbidden:
+            raise ChannelLost(
+                "revq can no longer see the channel (removed from the server, or View Channel taken away)"
+            ) from None
+        if not isinstance(channel, discord.TextChannel):
+            raise ChannelLost("it is no longer a text channel")
+        message = render.channel_prompt(prompt)
+        try:
+            sent = await channel.send(**message.send_kwargs())
+        except discord.NotFound:
+            raise ChannelLost("the channel no longer exists") from None
+        except discord.Forbidden:
+            raise ChannelLost(
+                "revq may no longer post there (it needs View Channel, Send Messages and Embed Links)"
+            ) from None
+        message.sent()
+        return str(sent.id)
+
+    async def tell_admin(self, schedule: Schedule, text: str) -> None:
+        if not schedule.created_by.isdigit():
+            log.warning("channel prompt in %s has no admin to tell", schedule.channel)
+            return
+        channel = await self.client.create_dm(discord.Object(id=int(schedule.created_by)))
+        await channel.send(**render.notice(text).send_kwargs())
+
+
 def intents() -> discord.Intents:
-    """Servers (discord.py keeps its state by them) and DMs. Message content arrives in DMs without
-    the privileged intent, and interactions need none, so revq never asks for a privileged one."""
+    """Servers (discord.py keeps its state by them), DMs, and server messages, for mentions of revq.
+    Message content arrives in DMs and in messages that mention revq without the privileged intent,
+    and interactions need none, so revq never asks for a privileged one."""
     wanted = discord.Intents.none()
     wanted.guilds = True
     wanted.dm_messages = True
+    wanted.guild_messages = True
     return wanted
 
 
@@ -458,6 +746,12 @@ class _RevqHandlers:
         self.add_dynamic_items(*render.DYNAMIC_ITEMS)  # buttons of lists sent before a restart still work
 
     async def on_message(self, message: discord.Message) -> None:
+        if message.guild is not None:  # a shared channel: a failure is logged, never announced there
+            try:
+                await self.front.answer_mention(message)
+            except Exception as exc:
+                _log_failure("mention", message.author.id, exc)
+            return
         try:
             await self.front.direct_message(message)
         except Exception as exc:
@@ -474,6 +768,9 @@ class _RevqHandlers:
 
     async def revq_click(self, interaction: discord.Interaction[Any], click: render.Click) -> None:
         await self.front.guarded("button", interaction, self.front.clicked(interaction, click))
+
+    async def revq_prompt_click(self, interaction: discord.Interaction[Any], action: str) -> None:
+        await self.front.guarded("prompt button", interaction, self.front.prompt_clicked(interaction, action))
 
 
 class RevqClient(_RevqHandlers, discord.Client):

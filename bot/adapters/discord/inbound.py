@@ -1,15 +1,19 @@
 """Discord interactions read back into engine events: the modal's fields, `/revq ask` options,
-clicks, and suggestions while the person types their priorities."""
+clicks, and suggestions while the person types their priorities; and `/revq-prompts add`'s
+options as the words the prompt commands read, with suggestions for its time zone and day."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
+from zoneinfo import available_timezones
 
 from bot.adapters.discord.render import FORM_FIELDS, TYPED_FIELD, Click
 from bot.engine.events import Command, Form, Inbound, Pick
 from bot.engine.replies import Choice
+from bot.prompts.schedule import DAYS, MAX_MONTH_DAY
 from question_bank.priorities import PriorityMatcher
 
 Draft = dict[str, list[str]]  # what a form held, field by field, to fill it again
@@ -103,3 +107,51 @@ def priority_suggestions(current: str, choices: Sequence[Choice], matcher: Prior
     if current.strip() and len(current) <= MAX_SUGGESTION_CHARS and current not in suggestions:
         suggestions.append(current)  # what they typed is always a choice, even when nothing matches
     return suggestions[:MAX_SUGGESTIONS]
+
+
+# --- /revq-prompts ---------------------------------------------------------------------------
+
+# Shown before anything is typed: the zones most people pick, rather than the alphabet's first.
+_COMMON_ZONES = (
+    "UTC", "Europe/London", "Europe/Berlin", "Europe/Paris", "Europe/Madrid", "America/New_York", "America/Chicago",
+    "America/Denver", "America/Los_Angeles", "America/Sao_Paulo", "America/Mexico_City", "Asia/Kolkata",
+    "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney", "Africa/Lagos", "Africa/Johannesburg",
+)  # fmt: skip
+
+
+def prompt_words(cadence: str, day: str | None, at: str, timezone: str) -> list[str]:
+    """`/revq-prompts add`'s options as the words an admin would type: `weekly monday 09:00 Europe/Berlin`.
+    Each option stays one word, so `9 am` is refused as a time rather than read as two words."""
+    return [cadence, *([day.strip()] if day and day.strip() else []), at.strip(), timezone.strip()]
+
+
+@functools.cache
+def _zones() -> tuple[str, ...]:
+    """IANA names with a region (Europe/Berlin), and UTC; not the old aliases such as EST or GB."""
+    return ("UTC", *sorted(zone for zone in available_timezones() if "/" in zone and not zone.startswith("Etc/")))
+
+
+def timezone_suggestions(current: str) -> list[str]:
+    """Time zones for what is typed: those starting with it first, then those with a part (the city)
+    starting with it, then any containing it. Spaces count as underscores (New York)."""
+    needle = current.strip().casefold().replace(" ", "_")
+    if not needle:
+        return list(_COMMON_ZONES[:MAX_SUGGESTIONS])
+    zones = _zones()
+    starts = [zone for zone in zones if zone.casefold().startswith(needle)]
+    in_city = [zone for zone in zones if any(part.startswith(needle) for part in zone.casefold().split("/")[1:])]
+    parts = [zone for zone in in_city if zone not in starts]
+    inside = [zone for zone in zones if needle in zone.casefold() and zone not in starts and zone not in parts]
+    return (starts + parts + inside)[:MAX_SUGGESTIONS]
+
+
+def day_suggestions(cadence: str | None, current: str) -> list[str]:
+    """Days for `/revq-prompts add`: weekdays for a weekly prompt, 1 to 28 for a monthly one."""
+    needle = current.strip().casefold()
+    if cadence == "monthly":
+        days = [str(day) for day in range(1, MAX_MONTH_DAY + 1)]
+    elif cadence == "daily":
+        return []
+    else:
+        days = list(DAYS)
+    return [day for day in days if day.startswith(needle)][:MAX_SUGGESTIONS]

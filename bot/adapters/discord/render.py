@@ -8,7 +8,8 @@ so even a slip pings nobody. Discord's limits are kept here: long replies are sp
 embeds and messages, never refused.
 
 Buttons and menus carry their owner and action in their custom id and are dynamic items, so they
-keep working after a restart; clicks go to the client's `revq_click`.
+keep working after a restart; clicks go to the client's `revq_click`. The button of a channel
+prompt is everyone's: its custom id holds only its action, and clicks go to `revq_prompt_click`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bot.adapters.pieces import split_text
 from bot.engine.input_text import one_line
 from bot.engine.intake import MAX_NAME_CHARS, Slot
 from bot.engine.replies import Ask, Choice, Document, FieldErrors, QuestionCard, QuestionSet, Reply, Say
+from bot.prompts.rotation import ChannelPrompt
 from question_bank.priorities import MAX_PRIORITIES
 
 # Limits Discord enforces (https://discord.com/developers/docs/resources/message); we stay under them.
@@ -49,6 +51,8 @@ BUTTON = "revq:b:"  # BUTTON + owner + ":" + action ("cmd:more", "pick:stage:tea
 SELECT = "revq:s:"  # SELECT + owner + ":" + action ("pick:priorities", "swap")
 FORM_MODAL = "revq:form"  # the intake modal
 TYPED_MODAL = "revq:typed:"  # TYPED_MODAL + slot: one field to type an answer where typing is not read
+PROMPT_BUTTON = "revq:prompt:"  # PROMPT_BUTTON + action ("prep"): a channel prompt's button, the same for everyone
+PREP = "prep"
 FORM_FIELDS = {"company": "company", "role": "role", "stage": "stage", "company_type": "company_type",
                "priorities": "priorities"}  # fmt: skip
 TYPED_FIELD = "answer"
@@ -182,7 +186,33 @@ class ActionSelect(
         await _hand_over(self, interaction, self.item.values)
 
 
-DYNAMIC_ITEMS = (ActionButton, ActionSelect)
+@runtime_checkable
+class PromptClickHandler(Protocol):
+    """What the client does with a click on a channel prompt's button."""
+
+    async def revq_prompt_click(self, interaction: discord.Interaction[Any], action: str) -> None: ...
+
+
+class PromptButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"revq:prompt:(?P<action>[a-z]{1,20})"):
+    """A channel prompt's button. It names no person: anyone in the channel may click it."""
+
+    def __init__(self, button: discord.ui.Button[Any]) -> None:
+        super().__init__(button)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> PromptButton:
+        assert isinstance(item, discord.ui.Button)
+        return cls(item)
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        match = self.template.fullmatch(self.custom_id)
+        if match is not None and isinstance(interaction.client, PromptClickHandler):
+            await interaction.client.revq_prompt_click(interaction, match["action"])
+
+
+DYNAMIC_ITEMS = (ActionButton, ActionSelect, PromptButton)
 
 
 def _custom_id(prefix: str, owner: int, action: str) -> str:
@@ -531,6 +561,44 @@ def not_yours() -> DiscordMessage:
 def notice(text: str) -> DiscordMessage:
     """A line of revq's own (no person's words in it)."""
     return DiscordMessage(text)
+
+
+# --- channel prompts ----------------------------------------------------------------------
+
+_PROMPT_COLOUR = 0x3B82F6
+
+
+def channel_prompt(prompt: ChannelPrompt) -> DiscordMessage:
+    """The post in a channel: the question, why candidates ask it, and a button for private prep.
+    It says nothing about any person."""
+    lines = (f"**{escape(prompt.question)}**", f"Why ask it: {escape(prompt.why)}", escape(prompt.invitation))
+    embed = discord.Embed(
+        title=_fit(escape(prompt.heading), MAX_EMBED_TITLE),
+        description=_fit("\n\n".join(lines), MAX_EMBED_DESCRIPTION),
+        colour=_PROMPT_COLOUR,
+    )
+    button: discord.ui.Button[Any] = discord.ui.Button(
+        label=_plain(prompt.button, MAX_BUTTON_LABEL) or "Prep my questions",
+        style=discord.ButtonStyle.primary,
+        custom_id=PROMPT_BUTTON + PREP,
+    )
+    view = discord.ui.View(timeout=None)
+    view.add_item(PromptButton(button))
+    return DiscordMessage(embeds=[embed], view=view)
+
+
+def prompt_preview(note: str, prompt: ChannelPrompt) -> DiscordMessage:
+    """The post exactly as the channel will get it, under the note (revq's own words) that says it
+    is a preview and when it will be posted."""
+    post = channel_prompt(prompt)
+    post.content = note[:MAX_CONTENT]
+    return post
+
+
+def notices(text: str) -> list[DiscordMessage]:
+    """A reply of revq's own, already formatted (channel links, `commands`), over as many
+    messages as it needs."""
+    return [DiscordMessage(piece) for piece in _split(text, MAX_CONTENT)]
 
 
 # --- modals --------------------------------------------------------------------------------

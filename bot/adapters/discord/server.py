@@ -16,10 +16,11 @@ import aiohttp
 import discord
 import yarl
 
-from bot.adapters.discord.app import DiscordFrontEnd, RevqClient, make_client
+from bot.adapters.discord.app import PLATFORM, DiscordFrontEnd, DiscordPoster, RevqClient, make_client
 from bot.adapters.startup import StartupError, stop_on_signals
 from bot.config import Settings
 from bot.engine.dialogue import EngineContext
+from bot.prompts.scheduler import Scheduler
 from bot.runner import ConversationRunner
 from bot.store import MemoryStore, SessionStore, open_store, purge_periodically
 
@@ -28,9 +29,18 @@ log = logging.getLogger(__name__)
 AUTHORIZE_URL = "https://discord.com/oauth2/authorize"
 SERVER_INSTALL = 0  # Discord's integration types
 USER_INSTALL = 1
-# revq only answers interactions and DMs: it needs no permission in any channel.
 SERVER_SCOPES = "bot applications.commands"
-SERVER_PERMISSIONS = 0
+# Answers to commands, buttons and DMs need no permission. Channel prompts need the first three in
+# their channels; an answer to a mention of revq goes in a thread on that message (the last two),
+# or, where no thread may be made, in a reply (which needs Read Message History).
+SERVER_PERMISSIONS = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    embed_links=True,
+    read_message_history=True,
+    create_public_threads=True,
+    send_messages_in_threads=True,
+).value
 USER_SCOPES = "applications.commands"
 SWITCH_INTERVAL = 0.0005  # seconds
 
@@ -80,9 +90,13 @@ class DiscordService:
 async def discord_service(
     settings: Settings, ctx: EngineContext, store: SessionStore | None = None, **client_options: Any
 ) -> AsyncIterator[DiscordService]:
-    """Open the store, log in, and purge expired data now and then; close everything on the way
-    out. The gateway is not connected yet: `serve` does that. `client_options` go to discord.py's
-    client (tests shorten `guild_ready_timeout`)."""
+    """Open the store, log in, purge expired data now and then, and post channel prompts when they
+    are due; close everything on the way out. The gateway is not connected yet: `serve` does that.
+    `client_options` go to discord.py's client (tests shorten `guild_ready_timeout`).
+
+    The prompt scheduler starts here, once per process, and never on `ready`, which comes again
+    on every reconnect. Every process of a sharded bot runs one: the store's claims keep each
+    post single, and posts go through REST, which reaches any server from any shard."""
     check_settings(settings)
     point_discord_at(settings)
     opened = store is None
@@ -94,13 +108,21 @@ async def discord_service(
         )
         async with client:
             await log_in(client, settings)
-            purging = asyncio.create_task(purge_periodically(store))
+            if client.application_id is not None:
+                front.invite_link = invite_links(client.application_id)[0]
+            scheduler = Scheduler(
+                store, ctx.bank, {PLATFORM: DiscordPoster(client)}, grace_hours=settings.prompt_grace_hours
+            )
+            background = [
+                asyncio.create_task(purge_periodically(store)),
+                asyncio.create_task(scheduler.run(settings.prompt_check_seconds)),
+            ]
             try:
                 yield DiscordService(client, front, store)
             finally:
-                purging.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await purging
+                for task in background:
+                    task.cancel()
+                await asyncio.gather(*background, return_exceptions=True)
     finally:
         if opened:
             await store.close()
@@ -146,7 +168,7 @@ async def serve(settings: Settings, ctx: EngineContext, *, stop: asyncio.Event |
 
 
 async def sync_commands(settings: Settings, ctx: EngineContext, guild_id: int | None = None) -> list[str]:
-    """Register /revq with Discord, everywhere or (at once, for trying it out) in one server.
+    """Register /revq and /revq-prompts with Discord, everywhere or (at once, for trying it out) in one server.
     Run it after installing or upgrading revq, not on every start: Discord limits how often."""
     check_settings(settings)
     point_discord_at(settings)
@@ -173,7 +195,7 @@ async def application_id(settings: Settings) -> int:
 
 
 def invite_links(app_id: int) -> tuple[str, str]:
-    """(add to a server, add to your own account): exactly the scopes revq needs, no permissions."""
+    """(add to a server, add to your own account): exactly the scopes and permissions revq needs."""
     server = urlencode(
         {
             "client_id": app_id,
