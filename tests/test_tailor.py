@@ -283,3 +283,22 @@ def test_questions_alike_in_meaning_are_never_listed_together(ctx: EngineContext
     both = Profile(company="Acme", priorities=("worklife", "benefits"))
     ids = {q.id for q in select(ctx.catalog, both, 20)}
     assert not {"worklife-vacation-taken", "benefits-leave-cover"} <= ids
+
+
+@pytest.mark.parametrize(
+    ("title", "family"),
+    [
+        ("Enfermera", "healthcare"),
+        ("Infirmière de nuit", "healthcare"),
+        ("Pflegefachkraft", "healthcare"),
+        ("Professora", "education"),
+        ("Chauffeur poids lourd", "logistics"),
+        ("Electricista", "trades"),
+        ("Trabajadora social", "social_care"),
+        ("Développeur", "engineering"),
+        ("Encargada de tienda", "retail"),
+        ("Kellnerin", "hospitality"),
+    ],
+)
+def test_common_job_titles_in_other_languages_find_their_line_of_work(title: str, family: str) -> None:
+    assert role_family(title) == family

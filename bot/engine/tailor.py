@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from question_bank.model import PURPOSES, Bank, Homework, Question, fill_placeholders
+from question_bank.priorities import normalize
 from question_bank.similarity import content_words, near_duplicates
 
 OPENER_ID = "notes-opener"
@@ -37,8 +38,9 @@ _OPENER_LISTEN = (
 )
 
 _ROLE_FAMILY_WORDS: dict[str, tuple[str, ...]] = {
-    "engineering": ("engineer", "developer", "programmer", "software", "devops", "sre", "backend",
-                    "frontend", "full stack", "fullstack", "qa", "tester", "architect", "firmware"),
+    "engineering": ("engineer", "ingenier", "ingenieur", "engenheir", "desarrollador", "developpeur", "entwickler",
+                    "desenvolvedor", "programador", "developer", "programmer", "software", "devops", "sre",
+                    "backend", "frontend", "full stack", "fullstack", "qa", "tester", "architect", "firmware"),
     "data": ("data", "analyst", "analytics", "scientist", "machine learning", "ml", "bi", "statistic"),
     "design": ("design", "designer", "ux", "ui", "illustrator", "artist", "creative"),
     "product": ("product manager", "product owner", "product lead", "pm"),
@@ -48,33 +50,47 @@ _ROLE_FAMILY_WORDS: dict[str, tuple[str, ...]] = {
                 "call centre", "contact center", "contact centre"),
     "operations": ("operations", "supply chain", "project manager", "coordinator", "administrator", "admin",
                    "office manager", "receptionist", "secretary", "executive assistant"),
-    "finance": ("finance", "accountant", "accounting", "bookkeeper", "auditor", "controller", "financial",
-                "payroll", "payroll administrator", "payroll officer", "treasury", "actuary", "underwriter"),
+    "finance": ("finance", "contador", "contadora", "contable", "comptable", "buchhalter", "contabilista",
+                "accountant", "accounting", "bookkeeper", "auditor", "controller", "financial", "payroll",
+                "payroll administrator", "payroll officer", "treasury", "actuary", "underwriter"),
     "people": ("hr", "human resources", "recruiter", "talent", "people partner"),
-    "healthcare": ("nurse", "doctor", "physician", "clinical", "clinician", "therapist", "pharmacist", "pharmacy",
-                   "medical", "paramedic", "dental", "midwife", "radiographer", "phlebotomist", "surgeon"),
-    "education": ("teacher", "tutor", "lecturer", "professor", "instructor", "educator", "teaching",
-                  "teaching assistant", "headteacher", "principal", "school", "early years", "nursery",
-                  "childcare"),
+    "healthcare": ("nurse", "enfermer", "infirmi", "pflegefach", "pflegekraft", "krankenpfleg", "krankenschwester",
+                   "medic", "medecin", "arzt", "arztin", "farmaceut", "apotheker", "pharmacien", "doctor",
+                   "physician", "clinical", "clinician", "therapist", "pharmacist", "pharmacy", "medical",
+                   "paramedic", "dental", "midwife", "radiographer", "phlebotomist", "surgeon"),
+    "education": ("teacher", "profesor", "maestr", "docente", "enseignant", "professeur", "instituteur",
+                  "institutrice", "lehrer", "erzieher", "educador", "educadora", "educatrice", "educateur", "tutor",
+                  "lecturer", "professor", "instructor", "educator", "teaching", "teaching assistant", "headteacher",
+                  "principal", "school", "early years", "nursery", "childcare"),
     "legal": ("lawyer", "attorney", "paralegal", "legal", "solicitor", "counsel", "compliance"),
-    "trades": ("electrician", "plumber", "carpenter", "mechanic", "technician", "welder", "hvac",
-               "installer", "construction", "roofer", "joiner", "bricklayer", "apprentice", "site manager"),
-    "social_care": ("social worker", "case manager", "caseworker", "case worker", "support worker",
-                    "care worker", "care assistant", "caregiver", "carer", "youth worker", "counselor",
-                    "counsellor", "home care", "care home"),
-    "logistics": ("driver", "courier", "warehouse", "logistics", "dispatcher", "forklift", "delivery",
-                  "truck", "lorry", "hgv", "cdl", "picker", "packer", "fleet"),
-    "retail": ("retail", "store manager", "shop", "cashier", "sales associate", "merchandiser",
-               "store assistant", "shop assistant", "assistant manager"),
-    "hospitality": ("chef", "cook", "server", "waiter", "waitress", "bartender", "barista", "hotel",
-                    "front desk", "housekeeping", "housekeeper", "restaurant", "kitchen", "sous chef"),
-    "manufacturing": ("production", "assembly", "operator", "machinist", "factory", "plant manager",
-                      "manufacturing", "quality inspector", "fabricator", "line lead"),
+    "trades": ("electrician", "electricista", "electricien", "elektriker", "eletricista", "fontaner", "plombier",
+               "klempner", "encanador", "mecanic", "mecanicien", "mechaniker", "plumber", "carpenter", "mechanic",
+               "technician", "welder", "hvac", "installer", "construction", "roofer", "joiner", "bricklayer",
+               "apprentice", "site manager"),
+    "social_care": ("social worker", "trabajador social", "trabajadora social", "travailleur social",
+                    "travailleuse sociale", "assistante sociale", "assistant social", "sozialarbeiter",
+                    "sozialpadagog", "assistente social", "cuidador", "auxiliaire de vie", "altenpfleg",
+                    "case manager", "caseworker", "case worker", "support worker", "care worker", "care assistant",
+                    "caregiver", "carer", "youth worker", "counselor", "counsellor", "home care", "care home"),
+    "logistics": ("driver", "conductor", "conductora", "chofer", "repartidor", "chauffeur", "livreur", "fahrer",
+                  "kraftfahrer", "lkw", "motorista", "entregador", "almacen", "entrepot", "lager", "cariste",
+                  "courier", "warehouse", "logistics", "dispatcher", "forklift", "delivery", "truck", "lorry", "hgv",
+                  "cdl", "picker", "packer", "fleet"),
+    "retail": ("retail", "dependient", "cajer", "encargado de tienda", "encargada de tienda", "gerente de tienda",
+               "vendeur", "vendeuse", "caissi", "responsable de magasin", "verkaufer", "kassierer", "filialleit",
+               "vendedor", "vendedora", "caixa", "gerente de loja", "store manager", "shop", "cashier",
+               "sales associate", "merchandiser", "store assistant", "shop assistant", "assistant manager"),
+    "hospitality": ("chef", "cocinero", "cocinera", "camarer", "mesero", "mesera", "cuisinier", "cuisiniere",
+                    "serveur", "serveuse", "koch", "kochin", "kellner", "cozinheir", "garcom", "garconete", "cook",
+                    "server", "waiter", "waitress", "bartender", "barista", "hotel", "front desk", "housekeeping",
+                    "housekeeper", "restaurant", "kitchen", "sous chef"),
+    "manufacturing": ("production", "assembly", "operator", "machinist", "factory", "plant manager", "manufacturing",
+                      "quality inspector", "fabricator", "line lead"),
     "public_service": ("civil servant", "police", "firefighter", "council", "government", "public servant",
                        "policy officer", "planning officer", "librarian", "corrections officer"),
-    "nonprofit": ("program manager", "programme manager", "program officer", "programme officer",
-                  "fundraiser", "fundraising", "development officer", "volunteer coordinator",
-                  "grant writer", "campaigner", "community organizer"),
+    "nonprofit": ("program manager", "programme manager", "program officer", "programme officer", "fundraiser",
+                  "fundraising", "development officer", "volunteer coordinator", "grant writer", "campaigner",
+                  "community organizer"),
 }  # fmt: skip
 TECHNICAL_FAMILIES = frozenset({"engineering", "data"})
 SAME_TOPIC_COST = 60.0
@@ -153,7 +169,7 @@ def role_family(role: str | None) -> str | None:
     """The family a job title most likely belongs to, or None when nothing fits."""
     if not role:
         return None
-    padded = " " + " ".join(re.sub(r"[^a-z0-9+ ]", " ", role.lower()).split()) + " "
+    padded = " " + " ".join(re.sub(r"[^a-z0-9+ ]", " ", normalize(role)).split()) + " "  # accents dropped
     best: tuple[int, str] | None = None
     for family, cues in _ROLE_FAMILY_WORDS.items():
         for cue in cues:
