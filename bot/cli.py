@@ -268,6 +268,11 @@ def run(argv: list[str] | None = None) -> int:
 async def prompts_command(args: argparse.Namespace, bank: Bank, settings: Settings) -> int:
     ctx = EngineContext.build(bank)
     channel = args.channel.strip().lstrip("#")
+    if channel and not _CHANNEL_ID[args.platform].fullmatch(channel):
+        kind = "like C0123ABCD" if args.platform == "slack" else "15 to 20 digits"
+        problem = f"--channel must be a {args.platform} channel id ({kind}), not {channel!r}"
+        print(f"revq prompts: {problem}", file=sys.stderr)
+        return 2
     try:
         request = parse_request(args.action, channel, args.words, ctx.matcher, "revq prompts")
     except ScheduleError as exc:
@@ -297,6 +302,7 @@ async def prompts_command(args: argparse.Namespace, bank: Bank, settings: Settin
 
 
 _CHANNEL_MENTION = re.compile(r"<#([A-Za-z0-9]+)>")
+_CHANNEL_ID = {"slack": re.compile(r"[CG][A-Z0-9]{6,}"), "discord": re.compile(r"[0-9]{15,20}")}
 
 
 async def slack_command(args: argparse.Namespace, bank: Bank, settings: Settings) -> int:

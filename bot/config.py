@@ -58,6 +58,13 @@ class Settings:
         if store not in STORES:
             raise ConfigError(f"REVQ_STORE must be one of {', '.join(STORES)}, not {store!r}")
         shard_count = int(_number(env, "DISCORD_SHARD_COUNT", 0, 0, MAX_SHARDS, whole=True))
+        grace = _number(env, "REVQ_PROMPT_GRACE_HOURS", defaults.prompt_grace_hours, 0, 24 * 28)
+        check_every = _number(env, "REVQ_PROMPT_CHECK_SECONDS", defaults.prompt_check_seconds, 1, 3600)
+        if grace * 3600 < 2 * check_every:  # else a due prompt can fall between two checks
+            raise ConfigError(
+                f"REVQ_PROMPT_GRACE_HOURS ({grace:g} h) must be at least twice REVQ_PROMPT_CHECK_SECONDS "
+                f"({check_every:g} s), or prompts could be missed between two checks"
+            )
         level = env.get("REVQ_LOG_LEVEL", defaults.log_level).strip().upper()
         if level not in LOG_LEVELS:
             raise ConfigError(f"REVQ_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
@@ -81,8 +88,8 @@ class Settings:
             discord_shard_count=shard_count,
             discord_shard_ids=_shard_ids(env, shard_count),
             admins=frozenset(part.strip() for part in env.get("REVQ_ADMINS", "").split(",") if part.strip()),
-            prompt_grace_hours=_number(env, "REVQ_PROMPT_GRACE_HOURS", defaults.prompt_grace_hours, 0, 24 * 28),
-            prompt_check_seconds=_number(env, "REVQ_PROMPT_CHECK_SECONDS", defaults.prompt_check_seconds, 1, 3600),
+            prompt_grace_hours=grace,
+            prompt_check_seconds=check_every,
         )
 
 

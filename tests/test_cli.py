@@ -252,16 +252,16 @@ def test_text_and_markdown_keep_the_ranked_order_with_each_questions_purpose() -
 
 
 def test_prompts_from_the_shell_add_list_preview_and_pause(db: dict[str, str], tmp_path: Path) -> None:
-    added = revq("prompts", "add", "--platform", "slack", "--channel", "C0123", "weekly", "monday", "09:00",
+    added = revq("prompts", "add", "--platform", "slack", "--channel", "C0123ABC", "weekly", "monday", "09:00",
                  "Europe/Berlin", env=db)  # fmt: skip
     assert added.returncode == 0, added.stderr
-    assert "#C0123 gets a question of the week every Monday at 09:00 Europe/Berlin" in added.stdout
-    assert revq("prompts", "topic", "--platform", "slack", "--channel", "C0123", "salary", env=db).returncode == 0
+    assert "#C0123ABC gets a question of the week every Monday at 09:00 Europe/Berlin" in added.stdout
+    assert revq("prompts", "topic", "--platform", "slack", "--channel", "C0123ABC", "salary", env=db).returncode == 0
     listed = revq("prompts", "list", "--platform", "slack", env=db)
-    assert "#C0123: every Monday at 09:00 Europe/Berlin, Pay" in listed.stdout
-    preview = revq("prompts", "preview", "--platform", "slack", "--channel", "C0123", env=db)
+    assert "#C0123ABC: every Monday at 09:00 Europe/Berlin, Pay" in listed.stdout
+    preview = revq("prompts", "preview", "--platform", "slack", "--channel", "C0123ABC", env=db)
     assert "Question of the week" in preview.stdout and "Why ask it:" in preview.stdout
-    assert revq("prompts", "pause", "--platform", "slack", "--channel", "C0123", env=db).returncode == 0
+    assert revq("prompts", "pause", "--platform", "slack", "--channel", "C0123ABC", env=db).returncode == 0
     assert "paused" in revq("prompts", "list", "--platform", "slack", env=db).stdout
     assert revq("prompts", "list", "--platform", "discord", env=db).stdout.strip() == "No channel has prompts yet."
 
@@ -269,18 +269,19 @@ def test_prompts_from_the_shell_add_list_preview_and_pause(db: dict[str, str], t
 @pytest.mark.parametrize(
     ("words", "needle"),
     [
-        (["add", "--channel", "C1", "weekly", "monday", "09:00", "Mars/Olympus"], "'Mars/Olympus' is not a time zone"),
-        (["add", "--channel", "C1", "daily", "25:00", "UTC"], "'25:00' is not a time"),
-        (["add", "--channel", "C1", "weekly", "funday", "09:00", "UTC"], "'funday' is not a day"),
+        (["add", "--channel", "C0000001", "weekly", "monday", "09:00", "Mars/Olympus"], "not a time zone"),
+        (["add", "--channel", "C0000001", "daily", "25:00", "UTC"], "'25:00' is not a time"),
+        (["add", "--channel", "C0000001", "weekly", "funday", "09:00", "UTC"], "'funday' is not a day"),
         (["add", "weekly", "monday", "09:00", "UTC"], "name the channel"),
-        (["resume", "--channel", "C404"], "#C404 has no prompts"),
-        (["add", "--channel", "C1", "weekly", "--bogus"], "--bogus"),
+        (["resume", "--channel", "C0000404"], "#C0000404 has no prompts"),
+        (["add", "--channel", "C0000001", "weekly", "--bogus"], "--bogus"),
+        (["add", "--channel", "general", "daily", "09:00", "UTC"], "--channel must be a slack channel id"),
     ],
 )
 def test_prompts_bad_input_exits_2_with_one_line_and_changes_nothing(
     db: dict[str, str], words: list[str], needle: str
 ) -> None:
-    revq("prompts", "add", "--platform", "slack", "--channel", "C1", "daily", "08:00", "UTC", env=db)
+    revq("prompts", "add", "--platform", "slack", "--channel", "C0000001", "daily", "08:00", "UTC", env=db)
     done = revq("prompts", *words[:1], "--platform", "slack", *words[1:], env=db)
     assert done.returncode == 2 and needle in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert "every day at 08:00 UTC" in revq("prompts", "list", "--platform", "slack", env=db).stdout

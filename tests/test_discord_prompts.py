@@ -116,7 +116,7 @@ async def test_sync_registers_revq_prompts_for_server_managers_only(fake: FakeDi
     prompts_command = registered["revq-prompts"]
     assert prompts_command["default_member_permissions"] == str(MANAGE_GUILD) == "32"  # as Discord keeps it
     assert int(sent["revq-prompts"]["default_member_permissions"]) == MANAGE_GUILD
-    assert prompts_command["integration_types"] == [0] and prompts_command["contexts"] == [0]
+    assert prompts_command["integration_types"] == [0, 1] and prompts_command["contexts"] == [0]
     assert registered["revq"]["default_member_permissions"] is None  # /revq stays visible to everyone
     subcommands = {option["name"]: option for option in prompts_command["options"]}
     assert set(subcommands) == {"add", "list", "pause", "resume", "remove", "preview", "topic", "help"}
@@ -164,7 +164,7 @@ async def test_add_list_pause_resume_topic_and_remove(bot: RunningBot) -> None:
 
     assert "Removed the prompts" in (await prompts(bot, "remove", {"channel": fake_channel(CAREERS)}))["content"]
     assert await store.get_schedule("discord", str(CAREERS)) is None
-    assert "/revq-prompts add #channel weekly" in (await prompts(bot, "help"))["content"]
+    assert "/revq-prompts add: pick the channel" in (await prompts(bot, "help"))["content"]
     assert bot.fake.channel_messages(CAREERS) == []  # all of it was seen by the admin alone
 
 
@@ -239,7 +239,7 @@ async def test_preview_shows_the_next_post_exactly_as_it_will_be_posted_to_the_a
     planned = schedule()
     await store.save_schedule(planned)
     answer = await prompts(bot, "preview", {"channel": fake_channel(CAREERS)})
-    assert answer["content"].startswith("Preview, only you see it. Next post: ")
+    assert answer["content"].startswith("Preview of the next post in <#") and "Next post: " in answer["content"]
     assert bot.fake.channel_messages(CAREERS) == []
 
     prompt = await upcoming_prompt(store, ctx.bank, planned)
@@ -321,7 +321,7 @@ async def test_a_lost_channel_pauses_its_prompts_and_the_admin_is_told_privately
     dm = fake.dm_channel_id(USER_ID)
     (note,) = await fake.wait_for_call("POST", rf"/channels/{dm}/messages")
     assert f"I paused the prompts for <#{CAREERS}>: {reason}" in note.json["content"]
-    assert "`/revq-prompts resume" in note.json["content"] and note.json["allowed_mentions"] == {"parse": []}
+    assert "/revq-prompts resume <#" in note.json["content"] and note.json["allowed_mentions"] == {"parse": []}
     assert await scheduler.check() == []  # paused: not tried again
 
 
@@ -343,6 +343,9 @@ async def test_a_mention_is_answered_in_a_thread_with_nothing_personal(bot: Runn
 
     secret = "I have an interview at Globex tomorrow and I'm scared"
     await fake.dispatch("MESSAGE_CREATE", fake.message_create("nobody here", guild_id=GUILD_ID))
+    # a reply to revq's own post pings revq without writing @revq: no thread for that
+    await fake.dispatch("MESSAGE_CREATE", fake.message_create("great question", guild_id=GUILD_ID,
+                                                              mentions=(BOT_USER_ID,)))  # fmt: skip
     mention = fake.message_create(f"<@{BOT_USER_ID}> {secret}", guild_id=GUILD_ID, mentions=(BOT_USER_ID,))
     await fake.dispatch("MESSAGE_CREATE", mention)
     (thread,) = await fake.wait_for_call("POST", rf"/channels/{CHANNEL_ID}/messages/{mention['id']}/threads")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.config import ConfigError, Settings
 from bot.engine.dialogue import EngineContext
 from bot.prompts.admin import AdminReply, carry_out, parse_request
 from bot.prompts.rotation import ChannelPrompt, next_question, prompt_pool
@@ -285,7 +286,7 @@ async def test_a_lost_channel_pauses_its_schedule_and_tells_the_admin(store: Ses
     assert paused is not None and paused.paused and paused.pause_reason == "the channel was deleted"
     assert poster.told == [
         "U-admin: I paused the prompts for <#C1>: the channel was deleted. Fix that, then resume them with "
-        "`/revq prompts resume <#C1>`, or remove them."
+        "/revq prompts resume <#C1>, or remove them."
     ]
     poster.lost = ""
     clock.now += 7 * 86_400
@@ -315,3 +316,78 @@ async def test_a_schedule_added_after_today_s_time_waits_for_the_next_one(
 def test_every_zone_name_the_scheduler_accepts_loads(ctx: EngineContext) -> None:
     for name in ("UTC", "Europe/Berlin", "America/Sao_Paulo", "Asia/Kolkata", "Australia/Adelaide"):
         assert latest_occurrence(parse_when(["daily", "09:00", name]), datetime.now(UTC).timestamp()).key
+
+
+async def test_a_failure_that_does_not_pass_is_given_up_after_a_few_tries(
+    store: SessionStore, ctx: EngineContext
+) -> None:
+    poster, clock = RecordingPoster(flaky=100), Clock(at(2026, 11, 30, 9, 1))
+    await store.save_schedule(Schedule("slack", "T1", "C1", weekly()))
+    scheduler = Scheduler(store, ctx.bank, {"slack": poster}, clock=clock)
+    for _ in range(10):
+        await scheduler.check()
+        clock.now += 45
+    assert poster.flaky == 100 - 3  # three tries, then this week's post is given up
+    assert await store.claim_occurrence("slack", "C1", "2026-W49", clock.now) is False
+
+
+async def test_a_shutdown_in_the_middle_of_a_post_gives_the_occurrence_back(
+    store: SessionStore, ctx: EngineContext
+) -> None:
+    class HangingPoster(RecordingPoster):
+        async def post(self, schedule: Schedule, prompt: ChannelPrompt) -> str:
+            await asyncio.sleep(3600)
+            return "never"
+
+    clock = Clock(at(2026, 11, 30, 9, 1))
+    await store.save_schedule(Schedule("slack", "T1", "C1", weekly()))
+    checking = asyncio.create_task(Scheduler(store, ctx.bank, {"slack": HangingPoster()}, clock=clock).check())
+    await asyncio.sleep(0.05)
+    checking.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await checking
+    poster = RecordingPoster()
+    assert await Scheduler(store, ctx.bank, {"slack": poster}, clock=clock).check() == [("C1", "2026-W49")]
+
+
+async def test_pausing_a_lost_channel_keeps_what_an_admin_changed_meanwhile(
+    store: SessionStore, ctx: EngineContext
+) -> None:
+    class RacingPoster(RecordingPoster):
+        async def post(self, schedule: Schedule, prompt: ChannelPrompt) -> str:
+            current = await store.get_schedule("slack", "C1")
+            assert current is not None
+            await store.save_schedule(replace(current, topic="learning"))  # an admin, at the same moment
+            raise ChannelLost("the channel was deleted")
+
+    clock = Clock(at(2026, 11, 30, 9, 1))
+    await store.save_schedule(Schedule("slack", "T1", "C1", weekly()))
+    await Scheduler(store, ctx.bank, {"slack": RacingPoster()}, clock=clock).check()
+    paused = await store.get_schedule("slack", "C1")
+    assert paused is not None and paused.paused and paused.topic == "learning"
+
+
+async def test_schedules_added_from_the_shell_show_in_the_chat_list(store: SessionStore, ctx: EngineContext) -> None:
+    await store.save_schedule(Schedule("slack", "", "C1", weekly()))  # the shell knows no workspace
+    await store.save_schedule(Schedule("slack", "T-other", "C2", weekly()))
+    request = parse_request("list", "", [], ctx.matcher, "/revq prompts")
+    listed = await carry_out(request, store, ctx.bank, platform="slack", workspace="T1", user="U1",
+                             now=at(2026, 11, 27), command="/revq prompts")  # fmt: skip
+    assert "<#C1>" in listed.text and "<#C2>" not in listed.text
+
+
+async def test_a_topic_with_few_questions_says_they_will_repeat(store: SessionStore, ctx: EngineContext) -> None:
+    await store.save_schedule(Schedule("slack", "T1", "C1", weekly()))
+    request = parse_request("topic", "C1", ["remote", "work"], ctx.matcher, "/revq prompts")
+    reply = await carry_out(request, store, ctx.bank, platform="slack", workspace="T1", user="U1",
+                            now=at(2026, 11, 27), command="/revq prompts")  # fmt: skip
+    count = len(prompt_pool(ctx.bank, "remote"))
+    assert f"There are {count} general questions on it, so they repeat after {count} posts." in reply.text
+
+
+def test_a_grace_window_shorter_than_two_checks_is_refused() -> None:
+    with pytest.raises(ConfigError, match="REVQ_PROMPT_GRACE_HOURS"):
+        Settings.from_env({"REVQ_PROMPT_GRACE_HOURS": "0"})
+    assert (
+        Settings.from_env({"REVQ_PROMPT_GRACE_HOURS": "1", "REVQ_PROMPT_CHECK_SECONDS": "60"}).prompt_grace_hours == 1
+    )

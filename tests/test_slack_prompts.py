@@ -162,7 +162,7 @@ async def test_add_list_pause_resume_topic_preview_and_remove(slack: SlackHarnes
     assert expected is not None and expected.topic == "compensation"
     blocks = answer.args["blocks"]
     assert blocks[1:] == render.channel_prompt(expected)["blocks"]  # exactly the post, shown to the admin alone
-    assert any("Preview, only you see it" in s for s in strings(blocks[0]))  # the one-line note above it
+    assert any("Preview of the next post" in s for s in strings(blocks[0]))  # the one-line note above it
     assert "Why ask it:" in shown_text(answer)
 
     answer = await prompts(slack, f"topic {CAREERS_LINK} any")

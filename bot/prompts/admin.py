@@ -20,7 +20,19 @@ ACTIONS = ("add", "list", "pause", "resume", "remove", "preview", "topic", "help
 _ANY_TOPIC = ("any", "all", "none", "off", "clear")
 
 
-def usage(command: str) -> str:
+def usage(command: str, options: bool = False) -> str:
+    """What the commands are; `options` for a front end where they are filled in as options (Discord)."""
+    if options:
+        return "\n".join(
+            (
+                f"{command} add: pick the channel, how often, the time and the time zone (and the day for "
+                "weekly or monthly posts)",
+                f"{command} list: every channel's prompts in this server",
+                f"{command} pause, resume, remove: stop, restart or delete a channel's prompts",
+                f"{command} preview: see the next post, only you",
+                f"{command} topic: keep to one topic for a season, in your own words (any to stop)",
+            )
+        )
     return "\n".join(
         (
             f"`{command} add #channel weekly monday 09:00 Europe/Berlin`: post a question every week "
@@ -92,10 +104,12 @@ async def carry_out(
     user: str,
     now: float,
     command: str,
+    options: bool = False,
 ) -> AdminReply:
-    """Do what the request says; the reply is for the admin alone."""
+    """Do what the request says; the reply is for the admin alone. `options`: the front end takes
+    the words as command options (Discord), which the help text then describes."""
     if request.action == "help":
-        return AdminReply(usage(command))
+        return AdminReply(usage(command, options))
     if request.action == "list":
         return AdminReply(await _list(store, bank, platform, workspace, now))
     channel = request.channel
@@ -113,8 +127,8 @@ async def carry_out(
             text += f" This replaces the earlier schedule ({existing.when.describe()})."
         return AdminReply(text, changed=True)
     if existing is None:
-        add = f"`{command} add {where} weekly monday 09:00 UTC`"
-        return AdminReply(f"{where} has no prompts. Add them with {add}.", missing=True)
+        return AdminReply(f"{where} has no prompts. Add them with {command} add {where} weekly monday 09:00 UTC.",
+                          missing=True)  # fmt: skip
     if request.action == "remove":
         await store.delete_schedule(platform, channel)
         return AdminReply(f"Removed the prompts for {where}.", changed=True)
@@ -134,11 +148,15 @@ async def carry_out(
     if request.action == "topic":
         await store.save_schedule(replace(existing, topic=request.topic))
         about = f"about {bank.topics[request.topic].label.lower()}" if request.topic else "on any topic"
-        return AdminReply(f"From the next post on, {where} gets questions {about}.", changed=True)
+        text = f"From the next post on, {where} gets questions {about}."
+        count = len(prompt_pool(bank, request.topic))
+        if request.topic and count < 10:
+            text += f" There are {count} general questions on it, so they repeat after {count} posts."
+        return AdminReply(text, changed=True)
     prompt = await upcoming_prompt(store, bank, existing)
     if prompt is None:
-        return AdminReply(f"I have no question for {where} on that topic. Try `{command} topic {where} any`.")
-    return AdminReply(f"Preview, only you see it. {_next_post(existing, now)}", preview=prompt)
+        return AdminReply(f"I have no question for {where} on that topic. Try {command} topic {where} any.")
+    return AdminReply(f"Preview of the next post in {where}, not posted. {_next_post(existing, now)}", preview=prompt)
 
 
 async def upcoming_prompt(store: SessionStore, bank: Bank, schedule: Schedule) -> ChannelPrompt | None:
@@ -149,8 +167,9 @@ async def upcoming_prompt(store: SessionStore, bank: Bank, schedule: Schedule) -
 
 
 async def _list(store: SessionStore, bank: Bank, platform: str, workspace: str, now: float) -> str:
-    """This workspace's schedules (all of the platform's from the shell, which has no workspace)."""
-    schedules = [s for s in await store.list_schedules(platform) if workspace in ("", s.workspace)]
+    """This workspace's schedules, and those added from the shell (which knows no workspace); the
+    shell lists all of the platform's."""
+    schedules = [s for s in await store.list_schedules(platform) if workspace in ("", s.workspace) or not s.workspace]
     if not schedules:
         return "No channel has prompts yet."
     lines = []

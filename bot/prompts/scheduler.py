@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_GRACE_HOURS = 6.0
 CHECK_EVERY = 45.0  # seconds between due-checks
+MAX_ATTEMPTS = 3  # failed posts of one occurrence before it is given up (an error that will not pass)
 
 
 class ChannelLost(Exception):
@@ -57,6 +58,7 @@ class Scheduler:
         self._posters = posters
         self._grace = grace_hours * 3600
         self._clock = clock
+        self._failures: dict[tuple[str, str, str], int] = {}  # failed attempts per occurrence, this process
 
     async def check(self) -> list[tuple[str, str]]:
         """Post whatever is due now; return (channel, occurrence) of each post made by this process."""
@@ -88,7 +90,17 @@ class Scheduler:
         except ChannelLost as lost:
             await self._pause_lost_channel(schedule, poster, str(lost))
             return False
-        except Exception as exc:  # a passing failure (network, rate limit): a later check retries
+        except asyncio.CancelledError:  # shutting down mid-post: let the next process or start retry
+            await asyncio.shield(self._store.release_occurrence(*where))
+            raise
+        except Exception as exc:
+            # Most failures pass (network, rate limit), so a later check retries; one that keeps
+            # failing is given up for this occurrence rather than retried all through the grace window.
+            failures = self._failures[where] = self._failures.get(where, 0) + 1
+            if failures >= MAX_ATTEMPTS:
+                log.error("channel prompt in %s:%s for %s given up after %d failures (%s)", *where, failures,
+                          type(exc).__name__)  # fmt: skip
+                return False
             log.warning("channel prompt in %s:%s not posted (%s); will retry", *where[:2], type(exc).__name__)
             await self._store.release_occurrence(*where)
             return False
@@ -97,11 +109,15 @@ class Scheduler:
         return True
 
     async def _pause_lost_channel(self, schedule: Schedule, poster: Poster, reason: str) -> None:
-        await self._store.save_schedule(schedule.paused_as(reason))
+        current = await self._store.get_schedule(schedule.platform, schedule.channel)
+        if current is None:  # removed meanwhile: nothing to pause
+            return
+        schedule = current.paused_as(reason)  # keep what an admin changed meanwhile
+        await self._store.save_schedule(schedule)
         log.warning("channel prompt paused in %s:%s: %s", schedule.platform, schedule.channel, reason)
         note = (
             f"I paused the prompts for <#{schedule.channel}>: {reason}. Fix that, then resume them with "
-            f"`{poster.admin_command} resume <#{schedule.channel}>`, or remove them."
+            f"{poster.admin_command} resume <#{schedule.channel}>, or remove them."
         )
         if not schedule.created_by:  # added from the shell: the log line is the note
             return

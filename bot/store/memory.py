@@ -11,7 +11,8 @@ class MemoryStore:
         self._sessions: dict[ConversationKey, tuple[str, int, float]] = {}
         self._events: dict[str, float] = {}
         self._schedules: dict[tuple[str, str], Schedule] = {}
-        self._posts: dict[tuple[str, str, str], tuple[float, str]] = {}  # occurrence -> (claimed at, question)
+        # occurrence -> (claimed at, question id, message id)
+        self._posts: dict[tuple[str, str, str], tuple[float, str, str]] = {}
 
     async def get(self, key: ConversationKey, now: float) -> StoredSession | None:
         found = self._sessions.get(key)
@@ -70,7 +71,7 @@ class MemoryStore:
         key = (platform, channel, occurrence)
         if key in self._posts:
             return False
-        self._posts[key] = (now, "")
+        self._posts[key] = (now, "", "")
         return True
 
     async def release_occurrence(self, platform: str, channel: str, occurrence: str) -> None:
@@ -80,11 +81,11 @@ class MemoryStore:
         self, platform: str, channel: str, occurrence: str, question_id: str, message_id: str
     ) -> None:
         key = (platform, channel, occurrence)
-        claimed_at = self._posts.get(key, (0.0, ""))[0]
-        self._posts[key] = (claimed_at, question_id)
+        claimed_at = self._posts.get(key, (0.0, "", ""))[0]
+        self._posts[key] = (claimed_at, question_id, message_id)
 
     async def posted_questions(self, platform: str, channel: str) -> list[str]:
-        mine = [(at, q) for (p, c, _), (at, q) in self._posts.items() if (p, c) == (platform, channel) and q]
+        mine = [(at, q) for (p, c, _), (at, q, _) in self._posts.items() if (p, c) == (platform, channel) and q]
         return [q for _, q in sorted(mine)]
 
     async def close(self) -> None:

@@ -403,7 +403,7 @@ class DiscordFrontEnd:
                 return [render.notice(problem)]
         reply = await admin.carry_out(
             request, self.runner.store, self.runner.ctx.bank, platform=PLATFORM, workspace=str(guild_id),
-            user=str(interaction.user.id), now=self.clock(), command=PROMPTS_COMMAND,
+            user=str(interaction.user.id), now=self.clock(), command=PROMPTS_COMMAND, options=True,
         )  # fmt: skip
         if reply.changed:
             log.info("channel prompts: %s for channel %s in server %s", request.action, channel_id, guild_id)
@@ -443,7 +443,8 @@ class DiscordFrontEnd:
         if message.type not in (discord.MessageType.default, discord.MessageType.reply):
             return
         role = message.guild.self_role  # "@revq" can also name the role Discord gives the bot
-        if not any(user.id == me.id for user in message.mentions) and not (role and role in message.role_mentions):
+        # Only a written @revq counts: a reply to revq's own post pings it too, and must not get a thread.
+        if me.id not in message.raw_mentions and not (role and role.id in message.raw_role_mentions):
             return
         reply = render.notice(MENTION_REPLY)
         if isinstance(message.channel, discord.TextChannel):
@@ -589,7 +590,8 @@ def prompts_group(front: DiscordFrontEnd) -> app_commands.Group:
         description="Post a question for interviews in a channel, every day, week or month (server managers)",
         default_permissions=discord.Permissions(manage_guild=True),
         allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False),
-        allowed_installs=app_commands.AppInstallationType(guild=True, user=False),
+        # Offered to personal installs too, so someone who tries it there is told why it needs the server install.
+        allowed_installs=app_commands.AppInstallationType(guild=True, user=True),
     )
     cadences = [
         app_commands.Choice(name="Every day", value="daily"),
