@@ -27,6 +27,7 @@ from bot.prompts.admin import ACTIONS, carry_out, parse_request
 from bot.prompts.schedule import FORMS_TEXT, ScheduleError
 from bot.runner import ConversationRunner
 from bot.store import open_store
+from bot.store.base import StoreUnavailable
 from question_bank import Bank, BankError, default_bank, load_bank
 from question_bank.model import COMPANY_TYPES, LEVELS, PURPOSES, ROLE_FAMILIES, SETTINGS, STAGES, TOPICS
 from question_bank.priorities import language_names
@@ -57,7 +58,8 @@ examples:
   revq prompts add --platform slack --channel C0123 weekly monday 09:00 Europe/Berlin
                                      post a question of the week in a career channel
 
-settings come from environment variables: REVQ_STORE, REVQ_DB, REVQ_SESSION_TTL_DAYS,
+settings come from environment variables: REVQ_STORE (memory://, sqlite:///PATH,
+redis://HOST:PORT/DB, rediss://...), REVQ_DB, REVQ_REDIS_PREFIX, REVQ_SESSION_TTL_DAYS,
 REVQ_QUESTION_COUNT, REVQ_BANK, REVQ_LOG_LEVEL; for channel prompts: REVQ_ADMINS,
 REVQ_PROMPT_GRACE_HOURS, REVQ_PROMPT_CHECK_SECONDS; for Slack: SLACK_BOT_TOKEN,
 SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL, PORT; for Discord: DISCORD_TOKEN,
@@ -279,9 +281,9 @@ async def prompts_command(args: argparse.Namespace, bank: Bank, settings: Settin
         print(f"revq prompts: {exc}", file=sys.stderr)
         return 2
     try:
-        store = await open_store(settings.store, settings.db_path)
-    except Exception as exc:  # a locked, unreadable or too-new database file
-        print(f"revq prompts: cannot open the store at {settings.db_path}: {exc}", file=sys.stderr)
+        store = await open_store(settings.store, settings.db_path, settings.redis_prefix)
+    except Exception as exc:  # a locked, unreadable or too-new database file; Redis not answering
+        print(f"revq prompts: cannot open the store ({settings.store_shown}): {exc}", file=sys.stderr)
         return 1
     try:
         reply = await carry_out(request, store, bank, platform=args.platform, workspace="", user="",
@@ -314,6 +316,9 @@ async def slack_command(args: argparse.Namespace, bank: Bank, settings: Settings
     except StartupError as exc:
         print(f"revq slack: {exc}", file=sys.stderr)
         return exc.exit_code
+    except StoreUnavailable as exc:  # Redis never answered while revq waited at start-up
+        print(f"revq slack: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:  # the port is taken, the database folder is not writable, ...
         print(f"revq slack: {exc.strerror or type(exc).__name__}", file=sys.stderr)
         return 1
@@ -341,6 +346,9 @@ async def discord_command(args: argparse.Namespace, bank: Bank, settings: Settin
     except StartupError as exc:
         print(f"revq discord: {exc}", file=sys.stderr)
         return exc.exit_code
+    except StoreUnavailable as exc:  # Redis never answered while revq waited at start-up
+        print(f"revq discord: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:  # the database folder is not writable, ...
         print(f"revq discord: {exc.strerror or type(exc).__name__}", file=sys.stderr)
         return 1
@@ -351,10 +359,10 @@ async def chat_command(args: argparse.Namespace, bank: Bank, settings: Settings)
     reconfigure_stdio()
     ctx = EngineContext.build(bank, question_count=settings.question_count, session_ttl=settings.session_ttl)
     try:
-        store = await open_store(settings.store, settings.db_path)
-    except Exception as exc:  # a locked, unreadable or too-new database file
-        log.error("cannot open the %s store at %s: %s", settings.store, settings.db_path, exc)
-        print(f"revq: cannot open the session store at {settings.db_path}: {exc}", file=sys.stderr)
+        store = await open_store(settings.store, settings.db_path, settings.redis_prefix)
+    except Exception as exc:  # a locked, unreadable or too-new database file; Redis not answering
+        log.error("cannot open the session store (%s): %s", settings.store_shown, exc)
+        print(f"revq: cannot open the session store ({settings.store_shown}): {exc}", file=sys.stderr)
         return 1
     key = console_key(args.user)
     try:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
 
 from bot.engine.dialogue import DAY, DEFAULT_QUESTION_COUNT
 
-STORES = ("sqlite", "memory")
+STORE_FORMS = "memory://, sqlite:///PATH, redis://HOST:PORT/DB or rediss://HOST:PORT/DB"
+DEFAULT_REDIS_PREFIX = "revq:"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MAX_QUESTION_COUNT = 20
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -23,8 +25,10 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    store: str = "sqlite"
+    # "sqlite", "memory", or a redis:// or rediss:// URL, which may hold a password: out of repr.
+    store: str = field(default="sqlite", repr=False)
     db_path: str = "./revq.db"
+    redis_prefix: str = DEFAULT_REDIS_PREFIX  # every Redis key starts with it, so deployments can share one Redis
     session_ttl_days: float = 30.0
     question_count: int = DEFAULT_QUESTION_COUNT
     log_level: str = "WARNING"
@@ -50,13 +54,18 @@ class Settings:
     def session_ttl(self) -> float:
         return self.session_ttl_days * DAY
 
+    @property
+    def store_shown(self) -> str:
+        """The store as messages and logs may name it: never with a password."""
+        if self.store.startswith(("redis://", "rediss://")):
+            return f"Redis at {redact_url(self.store)}"
+        return "memory" if self.store == "memory" else f"SQLite file {self.db_path}"
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         defaults = cls()
-        store = env.get("REVQ_STORE", defaults.store).strip().lower()
-        if store not in STORES:
-            raise ConfigError(f"REVQ_STORE must be one of {', '.join(STORES)}, not {store!r}")
+        store, db_path = _store(env, env.get("REVQ_DB", defaults.db_path).strip() or defaults.db_path)
         shard_count = int(_number(env, "DISCORD_SHARD_COUNT", 0, 0, MAX_SHARDS, whole=True))
         grace = _number(env, "REVQ_PROMPT_GRACE_HOURS", defaults.prompt_grace_hours, 0, 24 * 28)
         check_every = _number(env, "REVQ_PROMPT_CHECK_SECONDS", defaults.prompt_check_seconds, 1, 3600)
@@ -70,7 +79,8 @@ class Settings:
             raise ConfigError(f"REVQ_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
         return cls(
             store=store,
-            db_path=env.get("REVQ_DB", defaults.db_path).strip() or defaults.db_path,
+            db_path=db_path,
+            redis_prefix=redis_prefix(env),
             session_ttl_days=_number(env, "REVQ_SESSION_TTL_DAYS", defaults.session_ttl_days, 0.01, 3650),
             question_count=int(
                 _number(env, "REVQ_QUESTION_COUNT", defaults.question_count, 1, MAX_QUESTION_COUNT, whole=True)
@@ -91,6 +101,61 @@ class Settings:
             prompt_grace_hours=grace,
             prompt_check_seconds=check_every,
         )
+
+
+def _store(env: Mapping[str, str], db_path: str) -> tuple[str, str]:
+    """REVQ_STORE as (kind or Redis URL, SQLite path). The plain old values still work."""
+    raw = env.get("REVQ_STORE", "").strip()
+    lowered = raw.lower()
+    if lowered in ("", "sqlite", "sqlite://"):
+        return "sqlite", db_path
+    if lowered in ("memory", "memory://"):
+        return "memory", db_path
+    if lowered.startswith("sqlite:///"):
+        # As in SQLAlchemy: sqlite:///revq.db is relative, sqlite:////var/lib/revq.db absolute.
+        return "sqlite", raw[len("sqlite:///") :]
+    if lowered.startswith(("redis://", "rediss://")) and _has_host_and_port(raw):
+        return raw, db_path
+    shown = redact_url(raw) if "://" in raw else raw
+    raise ConfigError(f"REVQ_STORE must be one of {STORE_FORMS}, not {shown!r}")
+
+
+def _has_host_and_port(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        return bool(parts.hostname) and (parts.port is None or parts.port > 0)
+    except ValueError:  # a port that is not a number, or out of range
+        return False
+
+
+def redis_prefix(env: Mapping[str, str] | None = None) -> str:
+    """REVQ_REDIS_PREFIX: what every Redis key of this deployment starts with."""
+    env = os.environ if env is None else env
+    raw = env.get("REVQ_REDIS_PREFIX", "").strip()
+    if not raw:
+        return DEFAULT_REDIS_PREFIX
+    if any(c.isspace() or c in "*?[]" for c in raw) or len(raw) > 64:
+        raise ConfigError(
+            f"REVQ_REDIS_PREFIX must be up to 64 characters without spaces or *?[], such as 'revq:', not {raw!r}"
+        )
+    return raw
+
+
+def redact_url(url: str) -> str:
+    """The URL as logs and error messages may show it: any password replaced by ***."""
+    try:
+        parts = urlsplit(url)
+        password, port = parts.password, parts.port
+    except ValueError:  # a malformed port and the like: show only the scheme
+        return url.split("://", 1)[0] + "://..."
+    if password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{user}:***@{host}" + (f":{port}" if port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...] = ("http://", "https://")) -> str:

@@ -83,10 +83,15 @@ class ConversationRunner:
     ) -> Turn:
         """Run one event for one conversation. A redelivered `event_id` is ignored."""
         async with self.locks.hold(key):
-            if event_id is not None and not await self.store.claim_event(event_id, event.at):
-                log.info("ignored redelivered event %s for %s", event_id, key.log_id)
-                return Turn(())  # a redelivery: nothing run, nothing delivered
+            claimed = False
             try:
+                # Inside the try: a store that is down (Redis lost) fails here too, and the person
+                # hears "try again in a moment" rather than nothing.
+                if event_id is not None:
+                    if not await self.store.claim_event(event_id, event.at):
+                        log.info("ignored redelivered event %s for %s", event_id, key.log_id)
+                        return Turn(())  # a redelivery: nothing run, nothing delivered
+                    claimed = True
                 turn = await self._step_and_save(key, event)
             except Exception as exc:
                 # The message of an exception may quote what the person typed: log where, not what.
@@ -94,8 +99,11 @@ class ConversationRunner:
                 log.error(
                     "turn failed for %s (event %s): %s\n%s", key.log_id, type(event).__name__, type(exc).__name__, where
                 )
-                if event_id is not None:
-                    await self.store.release_event(event_id)  # let the platform's retry through
+                if claimed and event_id is not None:
+                    try:
+                        await self.store.release_event(event_id)  # let the platform's retry through
+                    except Exception as again:  # the store is down: the claim's TTL frees it later
+                        log.warning("could not release event %s: %s", event_id, type(again).__name__)
                 turn = Turn((SORRY_BROKEN,))
             await deliver(turn.replies)
             return turn

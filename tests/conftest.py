@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import pytest
 
@@ -9,6 +9,7 @@ from bot.engine.events import Command, Inbound, Pick, Text
 from bot.engine.replies import Ask, QuestionSet, Reply, Say
 from bot.engine.session import Session
 from question_bank import Bank, default_bank
+from tests.redis_server import REDIS_SERVER, RedisServer
 
 
 @pytest.fixture(scope="session")
@@ -93,3 +94,14 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("tailoring quality")
         for name, line in QUALITY_REPORT.items():
             terminalreporter.write_line(f"{name}: {line}")
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One redis-server for the whole test session; tests flush it before use."""
+    if REDIS_SERVER is None:
+        pytest.skip("redis-server is not on PATH (apt-get install redis-server); the Redis store tests need a real one")
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()

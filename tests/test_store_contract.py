@@ -11,7 +11,9 @@ import pytest
 
 from bot.prompts.schedule import Schedule, When
 from bot.store import ConversationKey, MemoryStore, SessionStore, SQLiteStore, VersionConflict
+from bot.store.redis import RedisStore
 from bot.store.sqlite import MIGRATIONS
+from tests.redis_server import RedisServer, needs_redis
 
 ALICE = ConversationKey("slack", "T1", "U-alice")
 BOB = ConversationKey("slack", "T1", "U-bob")
@@ -20,9 +22,18 @@ NOW = 1_700_000_000.0
 LATER = NOW + 3600
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=needs_redis)])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SessionStore]:
-    made: SessionStore = MemoryStore() if request.param == "memory" else await SQLiteStore.open(tmp_path / "revq.db")
+    made: SessionStore
+    if request.param == "memory":
+        made = MemoryStore()
+    elif request.param == "sqlite":
+        made = await SQLiteStore.open(tmp_path / "revq.db")
+    else:
+        server: RedisServer = request.getfixturevalue("redis_server")
+        # The contract's times are fixed; Redis TTLs are counted from the same clock.
+        made = await RedisStore.open(server.url, "revq-test:", clock=lambda: NOW)
+        await made._redis.flushdb()  # a clean Redis for every test
     yield made
     await made.close()
 

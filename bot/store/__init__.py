@@ -5,6 +5,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from bot import config
 from bot.store.base import ConversationKey, SessionStore, StoredSession, VersionConflict
 from bot.store.memory import MemoryStore
 from bot.store.sqlite import SQLiteStore
@@ -14,10 +15,14 @@ log = logging.getLogger(__name__)
 PURGE_EVERY = 3600.0  # seconds: expired data is gone within the hour, not only when someone returns
 
 
-async def open_store(kind: str, db_path: str) -> SessionStore:
-    """The store named by REVQ_STORE, ready to use."""
-    if kind == "memory":
+async def open_store(kind: str, db_path: str, redis_prefix: str = config.DEFAULT_REDIS_PREFIX) -> SessionStore:
+    """The store named by REVQ_STORE (as Settings.store holds it), ready to use."""
+    if kind in ("memory", "memory://"):
         return MemoryStore()
+    if kind.startswith(("redis://", "rediss://")):
+        from bot.store.redis import RedisStore  # redis-py loads only when asked for
+
+        return await RedisStore.open(kind, redis_prefix)
     return await SQLiteStore.open(db_path)
 
 

@@ -39,6 +39,10 @@ class VersionConflict(Exception):
     """Someone else wrote this conversation since it was read."""
 
 
+class StoreUnavailable(RuntimeError):
+    """The store did not answer at start-up (Redis unreachable); the message never holds a password."""
+
+
 class SessionStore(Protocol):
     async def get(self, key: ConversationKey, now: float) -> StoredSession | None:
         """The stored session, or None when there is none or it has expired."""

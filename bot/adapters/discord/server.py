@@ -100,7 +100,7 @@ async def discord_service(
     check_settings(settings)
     point_discord_at(settings)
     opened = store is None
-    store = store or await open_store(settings.store, settings.db_path)
+    store = store or await open_store(settings.store, settings.db_path, settings.redis_prefix)
     try:
         front = DiscordFrontEnd(ConversationRunner(store, ctx))
         client = make_client(

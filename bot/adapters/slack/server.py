@@ -81,7 +81,7 @@ class SlackService:
 @contextlib.asynccontextmanager
 async def slack_service(settings: Settings, ctx: EngineContext) -> AsyncIterator[SlackService]:
     """Open the store, confirm the token, build the app; close everything on the way out."""
-    store = await open_store(settings.store, settings.db_path)
+    store = await open_store(settings.store, settings.db_path, settings.redis_prefix)
     try:
         async with aiohttp.ClientSession() as http_session:
             client = make_client(settings.slack_bot_token, settings.slack_api_url, http_session)

@@ -1,0 +1,287 @@
+"""A store shared by many revq processes: Redis, through redis-py's asyncio client.
+
+Every check-then-write runs inside Redis as one Lua script, so two replicas never race. Expiry
+is kept twice: the expiry time (on the callers' clock) is stored next to the data, so `get` and
+claims answer exactly as the other stores do, and a Redis TTL deletes the key once it is due
+without anyone having to purge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import AuthenticationError, ConnectionError, RedisError, TimeoutError
+
+from bot.config import DEFAULT_REDIS_PREFIX, redact_url
+from bot.prompts.schedule import Schedule, schedule_from_json, schedule_to_json
+from bot.store.base import EVENT_CLAIM_TTL, ConversationKey, StoredSession, StoreUnavailable, VersionConflict
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PREFIX = DEFAULT_REDIS_PREFIX
+CONNECT_TIMEOUT = 2.0  # seconds, per connection attempt
+COMMAND_TIMEOUT = 2.0  # seconds, per command: a person waits at most about this long for "try again"
+MAX_CONNECTIONS = 50
+OPEN_WAIT = 30.0  # seconds in all that open() waits for Redis to answer at start-up
+MIN_TTL_MS = 1_000  # a key already due still lives a moment, so the write that made it returns sanely
+
+# KEYS[1] session. ARGV: now. Returns {data, version} or nil; deletes the key once due.
+_GET = """
+local found = redis.call('HMGET', KEYS[1], 'd', 'v', 'e')
+if not found[1] then return nil end
+if tonumber(found[3]) <= tonumber(ARGV[1]) then
+  redis.call('DEL', KEYS[1])
+  return nil
+end
+return {found[1], found[2]}
+"""
+
+# KEYS[1] session. ARGV: expected version, data, expires_at, ttl ms. Returns the new version or -1.
+_PUT = """
+local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+if current ~= tonumber(ARGV[1]) then return -1 end
+redis.call('HSET', KEYS[1], 'd', ARGV[2], 'v', current + 1, 'e', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return current + 1
+"""
+
+# KEYS[1] session. ARGV: now. Deletes it if due; returns 1 when it did.
+_PURGE_ONE = """
+local expires = redis.call('HGET', KEYS[1], 'e')
+if expires and tonumber(expires) <= tonumber(ARGV[1]) then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+"""
+
+# KEYS[1] event claim. ARGV: now, claim's expiry, ttl ms. SET NX does the work; the fallback only
+# takes over a claim that is due on the callers' clock but whose Redis TTL has not run out yet.
+_CLAIM_EVENT = """
+if redis.call('SET', KEYS[1], ARGV[2], 'NX', 'PX', ARGV[3]) then return 1 end
+if tonumber(redis.call('GET', KEYS[1]) or '0') <= tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return 0
+"""
+
+# KEYS: occurrence claim, channel's posted order (sorted set), channel's posts (hash).
+# ARGV: occurrence, post as JSON. Only a claimed occurrence is recorded, as in SQLite.
+_RECORD_POST = """
+local claimed_at = redis.call('GET', KEYS[1])
+if not claimed_at then return 0 end
+redis.call('ZADD', KEYS[2], claimed_at, ARGV[1])
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+return 1
+"""
+
+
+def _glob_escape(text: str) -> str:
+    """SCAN's MATCH is a glob pattern: a prefix such as "a[1]:" must match literally."""
+    return "".join("\\" + c if c in "*?[]\\" else c for c in text)
+
+
+def _text(value: bytes | str) -> str:
+    """The client decodes replies (decode_responses), but its types allow bytes."""
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+def _ttl_ms(expires_at: float, now: float) -> int:
+    return max(MIN_TTL_MS, math.ceil((expires_at - now) * 1000))
+
+
+class RedisStore:
+    def __init__(
+        self, client: aioredis.Redis, prefix: str = DEFAULT_PREFIX, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._redis = client
+        self.prefix = prefix
+        # Turns the absolute expiry times callers pass into Redis TTLs; it must be the clock their
+        # `now` comes from (tests pass a fixed one).
+        self._clock = clock
+        self._get = client.register_script(_GET)
+        self._put = client.register_script(_PUT)
+        self._purge_one = client.register_script(_PURGE_ONE)
+        self._claim_event = client.register_script(_CLAIM_EVENT)
+        self._record_post = client.register_script(_RECORD_POST)
+
+    @staticmethod
+    def client_for(
+        url: str, connect_timeout: float = CONNECT_TIMEOUT, command_timeout: float = COMMAND_TIMEOUT
+    ) -> aioredis.Redis:
+        """A client over its own connection pool, with timeouts on connecting and on every command."""
+        pool = aioredis.ConnectionPool.from_url(
+            url,
+            decode_responses=True,
+            socket_connect_timeout=connect_timeout,
+            socket_timeout=command_timeout,
+            max_connections=MAX_CONNECTIONS,
+            # One quick retry, on connection errors only: after Redis restarts, each pooled
+            # connection is stale once. Timeouts are not retried, so a person waits one timeout.
+            retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), 1, (ConnectionError,)),
+        )
+        return aioredis.Redis(connection_pool=pool)
+
+    @classmethod
+    async def open(
+        cls,
+        url: str,
+        prefix: str = DEFAULT_PREFIX,
+        *,
+        wait: float = OPEN_WAIT,
+        first_delay: float = 0.25,
+        clock: Callable[[], float] = time.time,
+        command_timeout: float = COMMAND_TIMEOUT,
+    ) -> RedisStore:
+        """Connect, waiting up to `wait` seconds (with backoff) for Redis to answer a PING."""
+        client = cls.client_for(url, command_timeout=command_timeout)
+        shown = redact_url(url)
+        deadline = time.monotonic() + wait
+        delay, attempt = first_delay, 1
+        while True:
+            try:
+                await client.ping()
+                break
+            except AuthenticationError as exc:  # waiting will not fix a wrong password
+                await client.aclose(close_connection_pool=True)
+                raise StoreUnavailable(f"Redis at {shown} refused the credentials: {exc}") from None
+            except (ConnectionError, TimeoutError, OSError) as exc:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    await client.aclose(close_connection_pool=True)
+                    raise StoreUnavailable(
+                        f"Redis at {shown} did not answer after {attempt} attempts ({type(exc).__name__})"
+                    ) from None
+                pause = min(delay, left)
+                log.warning(
+                    "Redis at %s not answering (attempt %d, %s); retrying in %.2f s",
+                    shown, attempt, type(exc).__name__, pause,
+                )  # fmt: skip
+                await asyncio.sleep(pause)
+                delay, attempt = min(delay * 2, 5.0), attempt + 1
+        if attempt > 1:
+            log.warning("Redis at %s answered after %d attempts", shown, attempt)
+        return cls(client, prefix, clock)
+
+    # --- keys -------------------------------------------------------------------------------
+
+    def _session_key(self, key: ConversationKey) -> str:
+        return f"{self.prefix}session:{key.platform}:{key.workspace}:{key.user}"
+
+    def _event_key(self, event_id: str) -> str:
+        return f"{self.prefix}event:{event_id}"
+
+    def _schedules_key(self) -> str:
+        return f"{self.prefix}schedules"
+
+    def _occurrence_key(self, platform: str, channel: str, occurrence: str) -> str:
+        return f"{self.prefix}occurrence:{platform}:{channel}:{occurrence}"
+
+    def _posted_keys(self, platform: str, channel: str) -> tuple[str, str]:
+        return f"{self.prefix}posted:{platform}:{channel}", f"{self.prefix}posts:{platform}:{channel}"
+
+    # --- sessions ---------------------------------------------------------------------------
+
+    async def ping(self) -> bool:
+        """True while Redis answers (for readiness checks)."""
+        try:
+            return bool(await self._redis.ping())
+        except RedisError:
+            return False
+
+    async def get(self, key: ConversationKey, now: float) -> StoredSession | None:
+        found: Any = await self._get(keys=[self._session_key(key)], args=[repr(now)])
+        if found is None:
+            return None
+        return StoredSession(str(found[0]), int(found[1]))
+
+    async def put(self, key: ConversationKey, data: str, *, expected_version: int, expires_at: float) -> int:
+        ttl = _ttl_ms(expires_at, self._clock())
+        args: list[str | int] = [expected_version, data, repr(float(expires_at)), ttl]
+        version = int(await self._put(keys=[self._session_key(key)], args=args))
+        if version < 0:
+            raise VersionConflict(str(key))
+        return version
+
+    async def delete_user(self, key: ConversationKey) -> int:
+        # The session is the only key holding anything about a person (claims hold event ids).
+        return int(await self._redis.delete(self._session_key(key)))
+
+    async def claim_event(self, event_id: str, now: float, ttl: float = EVENT_CLAIM_TTL) -> bool:
+        args: list[str | int] = [repr(now), repr(now + ttl), max(1, math.ceil(ttl * 1000))]
+        return int(await self._claim_event(keys=[self._event_key(event_id)], args=args)) == 1
+
+    async def release_event(self, event_id: str) -> None:
+        await self._redis.delete(self._event_key(event_id))
+
+    async def purge_expired(self, now: float) -> int:
+        """TTLs delete due keys on their own; this only removes sessions due on the callers' clock
+        sooner than their TTL (a clock that differs from this process's)."""
+        removed = 0
+        async for name in self._redis.scan_iter(match=_glob_escape(self.prefix) + "session:*", count=500):
+            removed += int(await self._purge_one(keys=[name], args=[repr(now)]))
+        return removed
+
+    # --- channel prompts --------------------------------------------------------------------
+
+    async def save_schedule(self, schedule: Schedule) -> Schedule | None:
+        field = f"{schedule.platform}:{schedule.channel}"
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hget(self._schedules_key(), field)
+            pipe.hset(self._schedules_key(), field, schedule_to_json(schedule))
+            before, _ = await pipe.execute()
+        return schedule_from_json(_text(before)) if before else None
+
+    async def get_schedule(self, platform: str, channel: str) -> Schedule | None:
+        raw = await self._redis.hget(self._schedules_key(), f"{platform}:{channel}")
+        return schedule_from_json(_text(raw)) if raw else None
+
+    async def list_schedules(self, platform: str | None = None) -> list[Schedule]:
+        every = [schedule_from_json(_text(raw)) for raw in await self._redis.hvals(self._schedules_key())]
+        mine = [s for s in every if platform in (None, s.platform)]
+        return sorted(mine, key=lambda s: (s.platform, s.channel))
+
+    async def delete_schedule(self, platform: str, channel: str) -> bool:
+        return int(await self._redis.hdel(self._schedules_key(), f"{platform}:{channel}")) == 1
+
+    async def claim_occurrence(self, platform: str, channel: str, occurrence: str, now: float) -> bool:
+        key = self._occurrence_key(platform, channel, occurrence)
+        return bool(await self._redis.set(key, repr(now), nx=True))
+
+    async def release_occurrence(self, platform: str, channel: str, occurrence: str) -> None:
+        order, posts = self._posted_keys(platform, channel)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self._occurrence_key(platform, channel, occurrence))
+            pipe.zrem(order, occurrence)
+            pipe.hdel(posts, occurrence)
+            await pipe.execute()
+
+    async def record_post(
+        self, platform: str, channel: str, occurrence: str, question_id: str, message_id: str
+    ) -> None:
+        post = json.dumps({"question": question_id, "message": message_id})
+        keys = [self._occurrence_key(platform, channel, occurrence), *self._posted_keys(platform, channel)]
+        await self._record_post(keys=keys, args=[occurrence, post])
+
+    async def posted_questions(self, platform: str, channel: str) -> list[str]:
+        order, posts = self._posted_keys(platform, channel)
+        names: list[Any] = await self._redis.zrange(order, 0, -1)  # no scores asked: plain names
+        occurrences = [_text(name) for name in names]
+        if not occurrences:
+            return []
+        found = await self._redis.hmget(posts, occurrences)
+        questions = [str(json.loads(_text(raw))["question"]) for raw in found if raw]
+        return [q for q in questions if q]
+
+    async def close(self) -> None:
+        await self._redis.aclose(close_connection_pool=True)  # the pool is its own: close it too
