@@ -60,7 +60,8 @@ examples:
 
 settings come from environment variables: REVQ_STORE (memory://, sqlite:///PATH,
 redis://HOST:PORT/DB, rediss://...), REVQ_DB, REVQ_REDIS_PREFIX, REVQ_SESSION_TTL_DAYS,
-REVQ_QUESTION_COUNT, REVQ_BANK, REVQ_LOG_LEVEL; for channel prompts: REVQ_ADMINS,
+REVQ_QUESTION_COUNT, REVQ_BANK, REVQ_LOG_LEVEL, REVQ_HEALTH_PORT (/healthz, /readyz and
+/metrics for Socket Mode and Discord); for channel prompts: REVQ_ADMINS,
 REVQ_PROMPT_GRACE_HOURS, REVQ_PROMPT_CHECK_SECONDS; for Slack: SLACK_BOT_TOKEN,
 SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL, PORT; for Discord: DISCORD_TOKEN,
 DISCORD_SHARD_COUNT, DISCORD_SHARD_IDS, DISCORD_API_URL, DISCORD_GATEWAY_URL (see README.md)."""
@@ -160,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run revq as a Slack app. Socket Mode (the default) needs SLACK_BOT_TOKEN and "
         "SLACK_APP_TOKEN and no public URL. HTTP mode (--http) needs SLACK_BOT_TOKEN and "
         "SLACK_SIGNING_SECRET; Slack posts commands, clicks and events to /slack/events, and "
-        "GET /healthz answers 200 once revq is ready. SLACK_API_URL points at another Web API "
+        "GET /healthz, /readyz and /metrics serve probes and Prometheus (in Socket Mode on "
+        "REVQ_HEALTH_PORT, when set). SLACK_API_URL points at another Web API "
         "address (a proxy). See README.md for setting up the Slack app.",
     )
     slack.add_argument("--http", action="store_true", help="serve HTTP instead of connecting over Socket Mode")

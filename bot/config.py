@@ -39,6 +39,7 @@ class Settings:
     slack_app_token: str = field(default="", repr=False)
     slack_api_url: str = DEFAULT_SLACK_API_URL
     port: int = DEFAULT_PORT
+    health_port: int = 0  # Socket Mode and Discord: /healthz, /readyz and /metrics on this port; 0 is off
     # Discord. The two URLs exist for local tests and proxies.
     discord_token: str = field(default="", repr=False)
     discord_api_url: str = DEFAULT_DISCORD_API_URL
@@ -92,6 +93,7 @@ class Settings:
             slack_app_token=env.get("SLACK_APP_TOKEN", "").strip(),
             slack_api_url=_url(env, "SLACK_API_URL", DEFAULT_SLACK_API_URL),
             port=int(_number(env, "PORT", DEFAULT_PORT, 1, 65535, whole=True)),
+            health_port=int(_number(env, "REVQ_HEALTH_PORT", 0, 0, 65535, whole=True)),
             discord_token=env.get("DISCORD_TOKEN", "").strip(),
             discord_api_url=_url(env, "DISCORD_API_URL", DEFAULT_DISCORD_API_URL).rstrip("/"),
             discord_gateway_url=_url(env, "DISCORD_GATEWAY_URL", "", schemes=("ws://", "wss://")),

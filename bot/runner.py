@@ -18,6 +18,7 @@ from bot.engine.dialogue import EngineContext, StepResult, step
 from bot.engine.events import Inbound
 from bot.engine.replies import Reply, Say
 from bot.engine.session import Session, SessionCorrupt, decode, encode
+from bot.metrics import REPLIES, TURN_ERRORS, TURNS, timed_store
 from bot.store.base import ConversationKey, SessionStore, VersionConflict
 
 log = logging.getLogger(__name__)
@@ -92,8 +93,10 @@ class ConversationRunner:
                         log.info("ignored redelivered event %s for %s", event_id, key.log_id)
                         return Turn(())  # a redelivery: nothing run, nothing delivered
                     claimed = True
+                TURNS.labels(platform=key.platform).inc()  # after the claim: a redelivery is no turn
                 turn = await self._step_and_save(key, event)
             except Exception as exc:
+                TURN_ERRORS.labels(kind=type(exc).__name__).inc()  # the class only: messages may quote people
                 # The message of an exception may quote what the person typed: log where, not what.
                 where = "".join(traceback.format_tb(exc.__traceback__))
                 log.error(
@@ -105,12 +108,14 @@ class ConversationRunner:
                     except Exception as again:  # the store is down: the claim's TTL frees it later
                         log.warning("could not release event %s: %s", event_id, type(again).__name__)
                 turn = Turn((SORRY_BROKEN,))
+            REPLIES.labels(platform=key.platform).inc(len(turn.replies))
             await deliver(turn.replies)
             return turn
 
     async def _step_and_save(self, key: ConversationKey, event: Inbound) -> Turn:
         for attempt in range(1, SAVE_ATTEMPTS + 1):
-            stored = await self.store.get(key, event.at)
+            with timed_store("get"):
+                stored = await self.store.get(key, event.at)
             session, prefix = self._decode(key, stored.data if stored else None)
             # The engine is pure, so its CPU work (matching, tailoring) can run off the event loop,
             # which then keeps answering other people's events while this one is worked out.
@@ -122,12 +127,13 @@ class ConversationRunner:
             if not result.changed:
                 return Turn(prefix + result.replies, accepted=result.accepted)
             try:
-                await self.store.put(
-                    key,
-                    encode(result.session),
-                    expected_version=stored.version if stored else 0,
-                    expires_at=result.session.expires_at,
-                )
+                with timed_store("put"):
+                    await self.store.put(
+                        key,
+                        encode(result.session),
+                        expected_version=stored.version if stored else 0,
+                        expires_at=result.session.expires_at,
+                    )
             except VersionConflict:
                 log.info("conflicting write for %s, attempt %d of %d", key.log_id, attempt, SAVE_ATTEMPTS)
                 await asyncio.sleep(RETRY_BASE_DELAY * 2 ** min(attempt, 6) * random.uniform(0.5, 1.5))

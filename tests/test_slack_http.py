@@ -76,12 +76,13 @@ async def test_bad_signature_and_stale_timestamp_get_401_and_run_nothing(slack: 
     assert slack.fake.calls == []
 
 
-async def test_healthz_answers_while_the_store_answers(slack: SlackHarness) -> None:
+async def test_healthz_answers_while_alive_and_readyz_while_the_store_answers(slack: SlackHarness) -> None:
     response = await slack.http.get("/healthz")
     assert response.status == 200 and (await response.json())["status"] == "ok"
+    assert (await slack.http.get("/readyz")).status == 200
     await slack.service.store.close()
-    response = await slack.http.get("/healthz")
-    assert response.status == 503
+    assert (await slack.http.get("/readyz")).status == 503
+    assert (await slack.http.get("/healthz")).status == 200  # liveness: restarting would not fix the store
 
 
 # --- /revq and the modal --------------------------------------------------------------------------

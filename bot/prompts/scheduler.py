@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
+from bot.metrics import PROMPT_CLAIMS_LOST, PROMPT_POSTS
 from bot.prompts.rotation import ChannelPrompt, channel_prompt, next_question, prompt_pool
 from bot.prompts.schedule import Schedule, latest_occurrence
 from bot.store.base import SessionStore
@@ -59,6 +60,9 @@ class Scheduler:
         self._grace = grace_hours * 3600
         self._clock = clock
         self._failures: dict[tuple[str, str, str], int] = {}  # failed attempts per occurrence, this process
+        # The occurrence each channel last had claimed, by this process or another: a claim found
+        # held is counted as lost once, not on every check through the grace window.
+        self._claimed: dict[tuple[str, str], str] = {}
 
     async def check(self) -> list[tuple[str, str]]:
         """Post whatever is due now; return (channel, occurrence) of each post made by this process."""
@@ -72,8 +76,13 @@ class Scheduler:
             if occurrence.due_at < schedule.not_before or now - occurrence.due_at > self._grace:
                 continue  # before the schedule existed, or missed during downtime: wait for the next
             where = (schedule.platform, schedule.channel, occurrence.key)
+            channel = (schedule.platform, schedule.channel)
             if not await self._store.claim_occurrence(*where, now):
+                if self._claimed.get(channel) != occurrence.key:  # another process got there first
+                    PROMPT_CLAIMS_LOST.labels(platform=schedule.platform).inc()
+                    self._claimed[channel] = occurrence.key
                 continue  # posted already, here or by another process
+            self._claimed[channel] = occurrence.key
             if await self._post(schedule, poster, occurrence.key):
                 posted.append((schedule.channel, occurrence.key))
         return posted
@@ -104,6 +113,7 @@ class Scheduler:
             log.warning("channel prompt in %s:%s not posted (%s); will retry", *where[:2], type(exc).__name__)
             await self._store.release_occurrence(*where)
             return False
+        PROMPT_POSTS.labels(platform=schedule.platform).inc()  # posted, even if recording it fails below
         await self._store.record_post(*where, question.id, message_id)
         log.info("channel prompt posted in %s:%s for %s", *where)
         return True

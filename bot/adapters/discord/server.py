@@ -17,6 +17,7 @@ import discord
 import yarl
 
 from bot.adapters.discord.app import PLATFORM, DiscordFrontEnd, DiscordPoster, RevqClient, make_client
+from bot.adapters.health import health_server
 from bot.adapters.startup import StartupError, stop_on_signals
 from bot.config import Settings
 from bot.engine.dialogue import EngineContext
@@ -164,7 +165,8 @@ async def serve(settings: Settings, ctx: EngineContext, *, stop: asyncio.Event |
         # answered at once even while another person's list is being worked out.
         sys.setswitchinterval(SWITCH_INTERVAL)
         log.warning("revq is connecting to Discord")
-        await connect_until(service, stop)
+        async with health_server(service.store, settings.health_port):  # REVQ_HEALTH_PORT; 0 serves nothing
+            await connect_until(service, stop)
 
 
 async def sync_commands(settings: Settings, ctx: EngineContext, guild_id: int | None = None) -> list[str]:

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.health import HEALTH_PATH, METRICS_PATH, READY_PATH, add_health_routes, health_server
 from bot.adapters.slack.app import PLATFORM, SlackFrontEnd, SlackPoster, build_app, make_client
 from bot.adapters.startup import StartupError, stop_on_signals
 from bot.config import Settings
@@ -24,14 +24,12 @@ from bot.engine.dialogue import EngineContext
 from bot.prompts.scheduler import Scheduler
 from bot.runner import ConversationRunner
 from bot.store import SessionStore, open_store, purge_periodically
-from bot.store.base import ConversationKey
 
 log = logging.getLogger(__name__)
 
 __all__ = ["StartupError", "check_settings", "check_token", "serve", "slack_service", "web_app"]
 
 EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"
 _REJECTED = {
     "invalid_auth",
     "not_authed",
@@ -105,22 +103,10 @@ async def slack_service(settings: Settings, ctx: EngineContext) -> AsyncIterator
         await store.close()
 
 
-_HEALTH_PROBE = ConversationKey("health", "-", "-")
-
-
 def web_app(service: SlackService) -> web.Application:
-    """Slack posts commands, clicks and events to one URL; load balancers ask /healthz."""
+    """Slack posts commands, clicks and events to one URL; probes and Prometheus ask the health endpoints."""
     application = service.app.web_app(path=EVENTS_PATH)
-
-    async def healthz(_: web.Request) -> web.Response:
-        try:
-            await service.store.get(_HEALTH_PROBE, time.time())  # the store answers: revq can work
-        except Exception as exc:
-            log.warning("health check: the store is not answering (%s)", type(exc).__name__)
-            return web.json_response({"status": "store unavailable"}, status=503)
-        return web.json_response({"status": "ok"})
-
-    application.router.add_get(HEALTH_PATH, healthz)
+    add_health_routes(application, service.store)
     return application
 
 
@@ -148,8 +134,9 @@ async def serve(
         try:
             if http:
                 await _serve_http(service, host, port, stop)
-            else:
-                await _serve_socket_mode(service, settings.slack_app_token, stop)
+            else:  # no HTTP server of its own: health and metrics on REVQ_HEALTH_PORT, when set
+                async with health_server(service.store, settings.health_port, host):
+                    await _serve_socket_mode(service, settings.slack_app_token, stop)
         finally:
             checking.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -161,7 +148,8 @@ async def _serve_http(service: SlackService, host: str, port: int, stop: asyncio
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
-        log.warning("revq is listening for Slack on port %d (POST %s, GET %s)", port, EVENTS_PATH, HEALTH_PATH)
+        log.warning("revq is listening for Slack on port %d (POST %s; GET %s, %s, %s)", port, EVENTS_PATH,
+                    HEALTH_PATH, READY_PATH, METRICS_PATH)  # fmt: skip
         await stop.wait()
     finally:
         await runner.cleanup()
