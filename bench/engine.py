@@ -1,6 +1,7 @@
 """Benchmark: scripted whole conversations through the shared runner.
 
-For the memory store and the SQLite store it prints conversations per second and per-turn
+For the memory store, the SQLite store and (when redis-server is installed) a Redis store on
+loopback, it prints conversations per second and per-turn
 p50/p99, and compares each with a no-op step driven through the same runner and store in the
 same run (the baseline: everything but the engine's own work).
 
@@ -14,7 +15,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -91,10 +95,8 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))] * 1000
 
 
-async def bench_store(name: str, make_store: type[MemoryStore] | None, db_dir: Path, ctx: EngineContext,
-                      conversations: int, rounds: int) -> dict[str, Timings]:  # fmt: skip
+async def bench_store(store: SessionStore, ctx: EngineContext, conversations: int, rounds: int) -> dict[str, Timings]:
     results = {"engine": Timings(), "no-op": Timings()}
-    store: SessionStore = MemoryStore() if make_store else await SQLiteStore.open(db_dir / f"{name}.db")
     try:
         # warm-up, then alternate the two so drift on the machine hits both alike
         await run_conversations(store, ctx, step, 20, 10_000_000, Timings())
@@ -166,8 +168,27 @@ async def main() -> None:
     print(f"{args.rounds} rounds x {args.conversations} conversations of {len(SCRIPT) - 1} turns (+ start) "
           f"per step; bank of {len(ctx.bank.questions)} questions; Python {sys.version.split()[0]}")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
-        for name, kind in (("memory", MemoryStore), ("sqlite", None)):
-            report(name, await bench_store(name, kind, Path(tmp), ctx, args.conversations, args.rounds))
+        report("memory", await bench_store(MemoryStore(), ctx, args.conversations, args.rounds))
+        sqlite = await SQLiteStore.open(Path(tmp) / "bench.db")
+        report("sqlite", await bench_store(sqlite, ctx, args.conversations, args.rounds))
+        server = shutil.which("redis-server")
+        if server is None:
+            print("\nredis-server is not installed: the Redis store is left out")
+            return
+        from bot.store.redis import RedisStore  # redis-py loads only when there is a server
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                    "--appendonly", "no", "--dir", tmp],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        try:
+            redis = await RedisStore.open(f"redis://127.0.0.1:{port}/0", "bench:")
+            report("redis (loopback)", await bench_store(redis, ctx, args.conversations, args.rounds))
+        finally:
+            process.terminate()
+            process.wait()
 
 
 if __name__ == "__main__":
