@@ -38,6 +38,11 @@ class Settings:
     slack_signing_secret: str = field(default="", repr=False)
     slack_app_token: str = field(default="", repr=False)
     slack_api_url: str = DEFAULT_SLACK_API_URL
+    # Slack OAuth (installs in many workspaces): on when all three are set, in HTTP mode.
+    slack_client_id: str = ""
+    slack_client_secret: str = field(default="", repr=False)
+    slack_state_secret: str = field(default="", repr=False)
+    slack_install_dir: str = "./slack-installs"  # installations and OAuth state, private to revq
     port: int = DEFAULT_PORT
     health_port: int = 0  # Socket Mode and Discord: /healthz, /readyz and /metrics on this port; 0 is off
     # Discord. The two URLs exist for local tests and proxies.
@@ -54,6 +59,10 @@ class Settings:
     @property
     def session_ttl(self) -> float:
         return self.session_ttl_days * DAY
+
+    @property
+    def slack_oauth(self) -> bool:
+        return bool(self.slack_client_id and self.slack_client_secret and self.slack_state_secret)
 
     @property
     def store_shown(self) -> str:
@@ -92,6 +101,10 @@ class Settings:
             slack_signing_secret=env.get("SLACK_SIGNING_SECRET", "").strip(),
             slack_app_token=env.get("SLACK_APP_TOKEN", "").strip(),
             slack_api_url=_url(env, "SLACK_API_URL", DEFAULT_SLACK_API_URL),
+            slack_client_id=env.get("SLACK_CLIENT_ID", "").strip(),
+            slack_client_secret=env.get("SLACK_CLIENT_SECRET", "").strip(),
+            slack_state_secret=env.get("SLACK_STATE_SECRET", "").strip(),
+            slack_install_dir=env.get("REVQ_SLACK_INSTALL_DIR", "").strip() or defaults.slack_install_dir,
             port=int(_number(env, "PORT", DEFAULT_PORT, 1, 65535, whole=True)),
             health_port=int(_number(env, "REVQ_HEALTH_PORT", 0, 0, 65535, whole=True)),
             discord_token=env.get("DISCORD_TOKEN", "").strip(),

@@ -240,3 +240,18 @@ async def test_sqlite_schedules_and_claims_are_shared_between_processes(tmp_path
     finally:
         await one.close()
         await two.close()
+
+
+async def test_delete_workspace_removes_its_sessions_and_schedules_only(store: SessionStore) -> None:
+    other_workspace = ConversationKey("slack", "T2", "U-alice")
+    for key in (ALICE, BOB, other_workspace, ALICE_ELSEWHERE):
+        await store.put(key, "{}", expected_version=0, expires_at=LATER)
+    await store.save_schedule(Schedule("slack", "T1", "C1", WEEKLY))
+    await store.save_schedule(Schedule("slack", "T2", "C2", WEEKLY))
+    await store.save_schedule(Schedule("discord", "T1", "C3", WEEKLY))  # same id, other platform
+    assert await store.delete_workspace("slack", "T1") == 3
+    assert await store.get(ALICE, NOW) is None and await store.get(BOB, NOW) is None
+    assert await store.get(other_workspace, NOW) is not None
+    assert await store.get(ALICE_ELSEWHERE, NOW) is not None
+    assert [s.channel for s in await store.list_schedules()] == ["C3", "C2"]
+    assert await store.delete_workspace("slack", "T1") == 0

@@ -54,6 +54,10 @@ class SessionStore(Protocol):
     async def delete_user(self, key: ConversationKey) -> int:
         """Delete everything stored about this person; return how many records went."""
 
+    async def delete_workspace(self, platform: str, workspace: str) -> int:
+        """Delete every conversation and channel-prompt schedule of one workspace (the app was
+        uninstalled there); return how many records went."""
+
     async def claim_event(self, event_id: str, now: float, ttl: float = EVENT_CLAIM_TTL) -> bool:
         """True the first time an event id is seen (within `ttl`), False for redeliveries."""
 

@@ -35,6 +35,15 @@ class MemoryStore:
     async def delete_user(self, key: ConversationKey) -> int:
         return 1 if self._sessions.pop(key, None) is not None else 0
 
+    async def delete_workspace(self, platform: str, workspace: str) -> int:
+        sessions = [k for k in self._sessions if (k.platform, k.workspace) == (platform, workspace)]
+        schedules = [k for k, s in self._schedules.items() if (s.platform, s.workspace) == (platform, workspace)]
+        for key in sessions:
+            del self._sessions[key]
+        for channel in schedules:
+            del self._schedules[channel]
+        return len(sessions) + len(schedules)
+
     async def claim_event(self, event_id: str, now: float, ttl: float = EVENT_CLAIM_TTL) -> bool:
         expires = self._events.get(event_id)
         if expires is not None and expires > now:

@@ -217,6 +217,16 @@ class RedisStore:
         # The session is the only key holding anything about a person (claims hold event ids).
         return int(await self._redis.delete(self._session_key(key)))
 
+    async def delete_workspace(self, platform: str, workspace: str) -> int:
+        removed = 0
+        pattern = _glob_escape(f"{self.prefix}session:{platform}:{workspace}:") + "*"
+        async for name in self._redis.scan_iter(match=pattern, count=500):
+            removed += int(await self._redis.delete(name))
+        for schedule in await self.list_schedules(platform):
+            if schedule.workspace == workspace:
+                removed += int(await self._redis.hdel(self._schedules_key(), f"{platform}:{schedule.channel}"))
+        return removed
+
     async def claim_event(self, event_id: str, now: float, ttl: float = EVENT_CLAIM_TTL) -> bool:
         args: list[str | int] = [repr(now), repr(now + ttl), max(1, math.ceil(ttl * 1000))]
         return int(await self._claim_event(keys=[self._event_key(event_id)], args=args)) == 1

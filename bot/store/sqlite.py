@@ -181,6 +181,20 @@ class SQLiteStore:
             )
         return max(cursor.rowcount, 0)
 
+    async def delete_workspace(self, platform: str, workspace: str) -> int:
+        schedules = [s for s in await self.list_schedules(platform) if s.workspace == workspace]
+        async with self._write_lock:
+            cursor = await self._db.execute(
+                "DELETE FROM sessions WHERE platform=? AND workspace=?", (platform, workspace)
+            )
+            removed = max(cursor.rowcount, 0)
+            for schedule in schedules:
+                cursor = await self._db.execute(
+                    "DELETE FROM schedules WHERE platform=? AND channel=?", (platform, schedule.channel)
+                )
+                removed += max(cursor.rowcount, 0)
+        return removed
+
     async def claim_event(self, event_id: str, now: float, ttl: float = EVENT_CLAIM_TTL) -> bool:
         async with self._write_lock:
             cursor = await self._db.execute(

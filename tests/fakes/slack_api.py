@@ -15,6 +15,7 @@ response URL posts that break a limit, which get HTTP 400 with the same JSON bod
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import time
@@ -133,6 +134,13 @@ class FakeSlack:
     TEAM_ID = "T0TEST"
     BOT_USER_ID = "UBOT"
     BOT_ID = "BBOT"
+    # A second workspace, installed through OAuth (oauth.v2.access hands out its token).
+    T2_TOKEN = "xoxb-t2-token"
+    T2_TEAM_ID = "T2"
+    T2_BOT_USER_ID = "UBOT2"
+    CLIENT_ID = "111.222"
+    CLIENT_SECRET = "client-secret-value"
+    OAUTH_CODE = "oauth-code-1"
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
@@ -394,13 +402,34 @@ class FakeSlack:
         failure = self._injected_failure(method)
         if failure is not None:
             return failure
-        expected = self.APP_TOKEN if method == "apps.connections.open" else self.BOT_TOKEN
-        if call.token != expected:
+        if method == "oauth.v2.access":  # the client id and secret authenticate it, not a token
+            return web.json_response(self._oauth_access(request, call.args))
+        expected = {self.APP_TOKEN} if method == "apps.connections.open" else {self.BOT_TOKEN, self.T2_TOKEN}
+        if call.token not in expected:
             return web.json_response({"ok": False, "error": "invalid_auth" if call.token else "not_authed"})
         error = limit_error(method, call.args)
         if error is not None:
             return web.json_response({"ok": False, "error": error})
-        return web.json_response(self._answer(method, call.args))
+        answer = self._answer(method, call.args)
+        if method == "auth.test" and call.token == self.T2_TOKEN:
+            answer |= {"team_id": self.T2_TEAM_ID, "user_id": self.T2_BOT_USER_ID, "team": "Team Two"}
+        return web.json_response(answer)
+
+    def _oauth_access(self, request: web.Request, args: dict[str, Any]) -> dict[str, Any]:
+        """oauth.v2.access: the code exchanged for team T2's bot token, if the app's credentials match."""
+        expected = "Basic " + base64.b64encode(f"{self.CLIENT_ID}:{self.CLIENT_SECRET}".encode()).decode()
+        given = request.headers.get("Authorization", "")
+        if given != expected and (args.get("client_id"), args.get("client_secret")) != (
+            self.CLIENT_ID, self.CLIENT_SECRET
+        ):  # fmt: skip
+            return {"ok": False, "error": "invalid_client_id"}
+        if args.get("code") != self.OAUTH_CODE:
+            return {"ok": False, "error": "invalid_code"}
+        return {
+            "ok": True, "app_id": APP_ID, "authed_user": {"id": "U2"}, "scope": "chat:write,commands",
+            "token_type": "bot", "access_token": self.T2_TOKEN, "bot_user_id": self.T2_BOT_USER_ID,
+            "team": {"id": self.T2_TEAM_ID, "name": "Team Two"}, "enterprise": None, "is_enterprise_install": False,
+        }  # fmt: skip
 
     def _next_ts(self) -> str:
         self._ts += 1

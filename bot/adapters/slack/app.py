@@ -13,12 +13,16 @@ import re
 import time
 import traceback
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -42,6 +46,11 @@ COMMAND = "/revq"
 PROMPTS_COMMAND = f"{COMMAND} {inbound.PROMPTS_WORD}"
 _DM_CACHE_SIZE = 10_000
 _RATE_LIMIT_RETRIES = 3
+
+# With OAuth, each workspace has its own bot token. It is set for each request (from Bolt's
+# authorization) and for each scheduled post, and the shared client sends it.
+_workspace_token: ContextVar[str | None] = ContextVar("revq_slack_workspace_token", default=None)
+TokenLookup = Callable[[str], Awaitable[str | None]]  # workspace id -> its bot token, None if not installed
 
 
 class Destination(Protocol):
@@ -297,23 +306,44 @@ class SlackPoster:
 
     client: AsyncWebClient
     admin_command: str = PROMPTS_COMMAND
+    tokens: TokenLookup | None = None  # OAuth: each workspace's own bot token
+
+    @asynccontextmanager
+    async def _as(self, schedule: Schedule) -> AsyncIterator[None]:
+        """Calls inside use the schedule's workspace's token (OAuth); without OAuth, the fixed one."""
+        if self.tokens is None:
+            yield
+            return
+        token = await self.tokens(schedule.workspace)
+        if not token:
+            raise ChannelLost("revq is no longer installed in the workspace")
+        reset = _workspace_token.set(token)
+        try:
+            yield
+        finally:
+            _workspace_token.reset(reset)
 
     async def post(self, schedule: Schedule, prompt: ChannelPrompt) -> str:
-        try:
-            response = await self.client.chat_postMessage(channel=schedule.channel, **render.channel_prompt(prompt))
-        except SlackApiError as exc:
-            reason = LOST_CHANNEL_REASONS.get(_error_code(exc))
-            if reason is None:
-                raise  # passing trouble (rate limits, Slack down): the scheduler retries
-            raise ChannelLost(reason) from None
+        async with self._as(schedule):
+            try:
+                response = await self.client.chat_postMessage(channel=schedule.channel, **render.channel_prompt(prompt))
+            except SlackApiError as exc:
+                reason = LOST_CHANNEL_REASONS.get(_error_code(exc))
+                if reason is None:
+                    raise  # passing trouble (rate limits, Slack down): the scheduler retries
+                raise ChannelLost(reason) from None
         return str(response["ts"])
 
     async def tell_admin(self, schedule: Schedule, text: str) -> None:
         if not schedule.created_by:
             log.warning("channel prompt in %s has no admin to tell", schedule.channel)
             return
-        opened = await self.client.conversations_open(users=schedule.created_by)
-        await self.client.chat_postMessage(channel=str(opened["channel"]["id"]), **render.admin_reply(text))
+        try:
+            async with self._as(schedule):
+                opened = await self.client.conversations_open(users=schedule.created_by)
+                await self.client.chat_postMessage(channel=str(opened["channel"]["id"]), **render.admin_reply(text))
+        except ChannelLost:
+            log.warning("channel prompt in %s: revq is no longer installed, no admin told", schedule.channel)
 
 
 async def may_manage_prompts(front: SlackFrontEnd, user: str) -> bool:
@@ -393,9 +423,33 @@ async def run_prompt_command(
     return render.admin_reply(reply.text)
 
 
-def build_app(front: SlackFrontEnd, signing_secret: str) -> AsyncApp:
-    """The Bolt app with every revq listener. Listeners ack first, so Slack never waits on us."""
-    app = AsyncApp(client=front.client, signing_secret=signing_secret, logger=logging.getLogger("slack_bolt"))
+def build_app(front: SlackFrontEnd, signing_secret: str, oauth: AsyncOAuthSettings | None = None) -> AsyncApp:
+    """The Bolt app with every revq listener. Listeners ack first, so Slack never waits on us.
+    With `oauth`, Bolt runs the install flow and authorizes each request with its workspace's token."""
+    app = AsyncApp(
+        client=front.client, signing_secret=signing_secret, logger=logging.getLogger("slack_bolt"), oauth_settings=oauth
+    )
+
+    @app.middleware
+    async def workspace_token(context: AsyncBoltContext, next_: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
+        # Set in this request's task, so the listener tasks Bolt starts from here see it too.
+        _workspace_token.set(context.bot_token)
+        return await next_()
+
+    if oauth is not None:
+        installations = oauth.installation_store
+
+        async def uninstalled(ack: AsyncAck, context: AsyncBoltContext) -> None:
+            await ack()
+            await installations.async_delete_all(enterprise_id=context.enterprise_id, team_id=context.team_id)
+            removed = 0
+            # Conversations are keyed by the organization on Enterprise Grid, schedules by the workspace.
+            for workspace in {context.team_id, context.enterprise_id} - {None, ""}:
+                removed += await front.runner.store.delete_workspace(PLATFORM, str(workspace))
+            log.warning("revq was uninstalled from a workspace: its installation and %d records deleted", removed)
+
+        app.event("app_uninstalled")(uninstalled)
+        app.event("tokens_revoked")(uninstalled)
 
     @app.command(COMMAND)
     async def slash_command(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
@@ -553,6 +607,18 @@ def make_client(token: str, api_url: str, session: aiohttp.ClientSession | None 
     # unset, whatever the effective level: set it, so no request is ever turned into log text.
     quiet = logging.getLogger("slack_sdk.web.async_client")
     quiet.setLevel(max(logging.INFO, quiet.level))
-    client = AsyncWebClient(token=token, base_url=api_url, session=session, logger=quiet)
+    client = WorkspaceClient(token=token, base_url=api_url, session=session, logger=quiet)
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=_RATE_LIMIT_RETRIES))
     return client
+
+
+class WorkspaceClient(AsyncWebClient):
+    """The shared client: it sends the current workspace's token (OAuth), else the fixed one."""
+
+    @property
+    def token(self) -> str | None:
+        return _workspace_token.get() or self._fixed_token
+
+    @token.setter
+    def token(self, value: str | None) -> None:
+        self._fixed_token = value

@@ -8,16 +8,20 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth.installation_store import FileInstallationStore
+from slack_sdk.oauth.state_store import FileOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.health import HEALTH_PATH, METRICS_PATH, READY_PATH, add_health_routes, health_server
-from bot.adapters.slack.app import PLATFORM, SlackFrontEnd, SlackPoster, build_app, make_client
+from bot.adapters.slack.app import PLATFORM, SlackFrontEnd, SlackPoster, TokenLookup, build_app, make_client
 from bot.adapters.startup import StartupError, stop_on_signals
 from bot.config import Settings
 from bot.engine.dialogue import EngineContext
@@ -30,6 +34,15 @@ log = logging.getLogger(__name__)
 __all__ = ["StartupError", "check_settings", "check_token", "serve", "slack_service", "web_app"]
 
 EVENTS_PATH = "/slack/events"
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+# The bot scopes of deploy/slack/manifest.yml (a test keeps them equal), asked for at install.
+BOT_SCOPES = (
+    "app_mentions:read", "channels:read", "chat:write", "commands", "groups:read", "im:history", "im:write",
+    "users:read",
+)  # fmt: skip
+OAUTH_STATE_SECONDS = 600
+OAUTH_SETTINGS = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET")
 _REJECTED = {
     "invalid_auth",
     "not_authed",
@@ -41,7 +54,13 @@ _REJECTED = {
 
 
 def check_settings(settings: Settings, http: bool) -> None:
-    if not settings.slack_bot_token:
+    given = [settings.slack_client_id, settings.slack_client_secret, settings.slack_state_secret]
+    if any(given) and not all(given):
+        missing = ", ".join(name for name, value in zip(OAUTH_SETTINGS, given, strict=True) if not value)
+        raise StartupError(f"{missing} not set: OAuth needs all of {', '.join(OAUTH_SETTINGS)}")
+    if settings.slack_oauth and not http:
+        raise StartupError("OAuth (SLACK_CLIENT_ID and the rest) works in HTTP mode only: run revq slack --http")
+    if not settings.slack_bot_token and not settings.slack_oauth:  # OAuth: each workspace's own token
         raise StartupError("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from your Slack app")
     if http and not settings.slack_signing_secret:
         raise StartupError("SLACK_SIGNING_SECRET is not set: HTTP mode needs it to check that requests come from Slack")
@@ -74,6 +93,34 @@ class SlackService:
     front: SlackFrontEnd
     store: SessionStore
     http_session: aiohttp.ClientSession
+    installations: FileInstallationStore | None = None  # OAuth: each workspace's installation
+
+
+def oauth_settings(settings: Settings) -> AsyncOAuthSettings:
+    """Bolt's OAuth flow over slack_sdk's file stores, in a folder only revq's user may read."""
+    folder = Path(settings.slack_install_dir)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    client_id = settings.slack_client_id
+    return AsyncOAuthSettings(
+        client_id=client_id,
+        client_secret=settings.slack_client_secret,
+        scopes=list(BOT_SCOPES),
+        installation_store=FileInstallationStore(base_dir=str(folder / "installations"), client_id=client_id),
+        state_store=FileOAuthStateStore(
+            expiration_seconds=OAUTH_STATE_SECONDS, base_dir=str(folder / "state"), client_id=client_id
+        ),
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+    )
+
+
+def bot_tokens(installations: FileInstallationStore) -> TokenLookup:
+    async def lookup(workspace: str) -> str | None:
+        bot = await installations.async_find_bot(enterprise_id=None, team_id=workspace)
+        return bot.bot_token if bot is not None else None
+
+    return lookup
 
 
 @contextlib.asynccontextmanager
@@ -82,8 +129,11 @@ async def slack_service(settings: Settings, ctx: EngineContext) -> AsyncIterator
     store = await open_store(settings.store, settings.db_path, settings.redis_prefix)
     try:
         async with aiohttp.ClientSession() as http_session:
-            client = make_client(settings.slack_bot_token, settings.slack_api_url, http_session)
-            await check_token(client, settings.slack_api_url)
+            oauth = oauth_settings(settings) if settings.slack_oauth else None
+            # With OAuth no fixed token: Bolt authorizes each request with its workspace's token.
+            client = make_client("" if oauth else settings.slack_bot_token, settings.slack_api_url, http_session)
+            if oauth is None:
+                await check_token(client, settings.slack_api_url)
             front = SlackFrontEnd(
                 ConversationRunner(store, ctx),
                 client,
@@ -91,10 +141,12 @@ async def slack_service(settings: Settings, ctx: EngineContext) -> AsyncIterator
                 http_session=http_session,
                 admins=settings.admins,
             )
-            app = build_app(front, settings.slack_signing_secret)
+            app = build_app(front, settings.slack_signing_secret, oauth)
+            installations = oauth.installation_store if oauth else None
+            assert installations is None or isinstance(installations, FileInstallationStore)
             purging = asyncio.create_task(purge_periodically(store))
             try:
-                yield SlackService(app, front, store, http_session)
+                yield SlackService(app, front, store, http_session, installations)
             finally:
                 purging.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -128,7 +180,8 @@ async def serve(
         gc.freeze()
         # The due-check for channel prompts: one per process, here and nowhere else, so a
         # reconnect never starts a second one. Several processes share the store's claims.
-        posters = {PLATFORM: SlackPoster(service.front.client)}
+        tokens = bot_tokens(service.installations) if service.installations else None
+        posters = {PLATFORM: SlackPoster(service.front.client, tokens=tokens)}
         scheduler = Scheduler(service.store, ctx.bank, posters, grace_hours=settings.prompt_grace_hours)
         checking = asyncio.create_task(scheduler.run(settings.prompt_check_seconds))
         try:
