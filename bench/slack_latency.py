@@ -15,6 +15,11 @@ their ratio, and the CPU time each process spent per request. There are two load
 
     .venv/bin/python bench/slack_latency.py                       # 3000 per app, 100/s, C=50
     .venv/bin/python bench/slack_latency.py --rate 0              # saturating, C=50
+    .venv/bin/python bench/slack_latency.py --replicas            # Redis: two revq against one
+
+With --replicas, two `revq slack --http` processes share one redis-server (started here), and the
+same load goes either all to one of them or split evenly between the two, alternating rounds; the
+ratio is two replicas against one, both on Redis.
 """
 
 from __future__ import annotations
@@ -222,12 +227,74 @@ async def bench(requests: int, concurrency: int, rate: float, rounds: int) -> No
     print(f"fake Slack saw: {calls[-1] if calls else 'nothing'}")
 
 
+async def bench_replicas(requests: int, concurrency: int, rate: float, rounds: int) -> None:
+    import shutil
+    import subprocess
+
+    server = shutil.which("redis-server")
+    if server is None:
+        print("--replicas needs redis-server (apt-get install redis-server)")
+        return
+    me = sys.executable
+    fake = await spawn(me, __file__, "--fake")
+    assert fake.stdout is not None
+    api_url = (await fake.stdout.readline()).decode().strip()
+    redis_port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        redis = subprocess.Popen([server, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+                                  "--appendonly", "no", "--dir", tmp],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        env = {
+            "SLACK_BOT_TOKEN": FakeSlack.BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": api_url,
+            "REVQ_STORE": f"redis://127.0.0.1:{redis_port}/0", "REVQ_LOG_LEVEL": "WARNING",
+        }  # fmt: skip
+        ports = (free_port(), free_port())
+        replicas = [await spawn(me, "-m", "bot.cli", "slack", "--http", "--port", str(port), env=env) for port in ports]
+        urls = [f"http://127.0.0.1:{port}/slack/events" for port in ports]
+        results = {"one replica": Result(), "two replicas": Result()}
+        try:
+            async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+                for url, process in zip(urls, replicas, strict=True):
+                    await wait_ready(session, url, process)
+                    await send(session, url, min(300, requests), concurrency, rate, "warm")
+                per_round = max(2, requests // rounds)
+                for number in range(rounds):
+                    order = ["one replica", "two replicas"] if number % 2 == 0 else ["two replicas", "one replica"]
+                    for name in order:
+                        if name == "one replica":
+                            latencies = await send(session, urls[0], per_round, concurrency, rate, f"r{number}-one")
+                        else:
+                            halves = await asyncio.gather(*(
+                                send(session, url, per_round // 2, concurrency // 2, rate / 2, f"r{number}-two{n}")
+                                for n, url in enumerate(urls)
+                            ))  # fmt: skip
+                            latencies = [value for half in halves for value in half]
+                        results[name].latencies += latencies
+                        results[name].requests += len(latencies)
+                        await asyncio.sleep(0.5)
+        finally:
+            for process in replicas:
+                await stop(process)
+            await stop(fake)
+            redis.terminate()
+            redis.wait()
+    shape = f"paced at {rate:g}/s" if rate else "saturating"
+    print(f"/revq over HTTP on Redis: {results['one replica'].requests} requests each way, {shape}")
+    print(f"{'':<14} {'p50 ms':>8} {'p99 ms':>8}")
+    for name, result in results.items():
+        print(f"{name:<14} {percentile(result.latencies, 50):>8.2f} {percentile(result.latencies, 99):>8.2f}")
+    one, two = results["one replica"].latencies, results["two replicas"].latencies
+    print(f"ratio two / one: p50 {percentile(two, 50) / percentile(one, 50):.3f}, "
+          f"p99 {percentile(two, 99) / percentile(one, 99):.3f}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=3000, help="requests per app (default 3000)")
     parser.add_argument("--concurrency", type=int, default=50, help="at most this many in flight (default 50)")
     parser.add_argument("--rate", type=float, default=100.0, help="requests per second; 0 saturates (default 100)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
+    parser.add_argument("--replicas", action="store_true", help="two revq replicas on Redis against one")
     parser.add_argument("--fake", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
@@ -236,6 +303,8 @@ def main() -> None:
         asyncio.run(serve_fake())
     elif args.bare:
         asyncio.run(serve_bare(args.bare, args.api_url))
+    elif args.replicas:
+        asyncio.run(bench_replicas(args.requests, args.concurrency, args.rate, args.rounds))
     else:
         asyncio.run(bench(args.requests, args.concurrency, args.rate, args.rounds))
 
