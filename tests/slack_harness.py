@@ -178,6 +178,15 @@ async def running_slack(fake: FakeSlack, ctx: EngineContext, db: Path, **changes
             yield SlackHarness(fake, service, http)
 
 
+@asynccontextmanager
+async def ready_slack(fake: FakeSlack, ctx: EngineContext, db: Path, **changes: Any) -> AsyncIterator[SlackHarness]:
+    """`running_slack` once its token was checked with Slack, with the fake's record cleared."""
+    async with running_slack(fake, ctx, db, **changes) as harness:
+        await fake.wait_for("auth.test")  # the token is checked before anything is served
+        fake.reset()
+        yield harness
+
+
 def json_body(text: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(text) if text.strip() else {}
     return data

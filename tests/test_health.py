@@ -32,7 +32,7 @@ from tests.discord_harness import settings_for
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import FakeSlack
 from tests.redis_server import RedisServer, free_port, needs_redis
-from tests.slack_harness import USER, SlackHarness, running_slack, slack_settings
+from tests.slack_harness import USER, SlackHarness, ready_slack, slack_settings
 from tests.test_prompts import Clock, RecordingPoster, at
 
 SECRET = "Zqxj-Secret-Employer-7731"  # typed by the person: must never reach the metrics
@@ -50,9 +50,7 @@ async def fake() -> AsyncIterator[FakeSlack]:
 
 @pytest.fixture
 async def slack(fake: FakeSlack, ctx: EngineContext, tmp_path: Path) -> AsyncIterator[SlackHarness]:
-    async with running_slack(fake, ctx, tmp_path / "revq.db") as harness:
-        await fake.wait_for("auth.test")
-        fake.reset()
+    async with ready_slack(fake, ctx, tmp_path / "revq.db") as harness:
         yield harness
 
 

@@ -19,7 +19,7 @@ from tests.slack_harness import (
     SlackHarness,
     form_values,
     json_body,
-    running_slack,
+    ready_slack,
     shown_text,
     strings,
     view_submission,
@@ -36,9 +36,7 @@ async def fake() -> AsyncIterator[FakeSlack]:
 
 @pytest.fixture
 async def slack(fake: FakeSlack, ctx: EngineContext, tmp_path: Path) -> AsyncIterator[SlackHarness]:
-    async with running_slack(fake, ctx, tmp_path / "revq.db") as harness:
-        await fake.wait_for("auth.test")  # the token is checked before anything is served
-        fake.reset()
+    async with ready_slack(fake, ctx, tmp_path / "revq.db") as harness:
         yield harness
 
 

@@ -32,6 +32,7 @@ from tests.slack_harness import (
     USER,
     SlackHarness,
     form_values,
+    ready_slack,
     running_slack,
     shown_text,
     slack_settings,
@@ -55,9 +56,7 @@ async def fake() -> AsyncIterator[FakeSlack]:
 
 @pytest.fixture
 async def slack(fake: FakeSlack, ctx: EngineContext, tmp_path: Path) -> AsyncIterator[SlackHarness]:
-    async with running_slack(fake, ctx, tmp_path / "revq.db") as harness:
-        await fake.wait_for("auth.test")
-        fake.reset()
+    async with ready_slack(fake, ctx, tmp_path / "revq.db") as harness:
         yield harness
 
 

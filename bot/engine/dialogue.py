@@ -261,8 +261,7 @@ def _accept(turn: _Turn, slot: Slot, parsed: Parsed) -> None:
     turn.session = turn.session.with_answer(slot.name, parsed.value)
     _note_language(turn, parsed.language)
     if slot.name == "notes":
-        turn.session = _with_note_topics(turn.session, turn.ctx)
-        _note_language(turn, _notes_language(turn.session, turn.ctx))
+        _read_notes(turn)
     turn.accepted.append(slot.name)
     if slot.name == "priorities" and turn.session.priorities:
         turn.say(f"I'll focus on: {_topic_labels(turn.ctx.bank, turn.session.priorities)}. (Say back to change that.)")
@@ -288,22 +287,20 @@ def _form(turn: _Turn, event: Form) -> None:
         if parsed.notice:
             turn.say(parsed.notice, "notice")
         _note_language(turn, parsed.language)
-    turn.session = session = _with_note_topics(turn.session, turn.ctx)
-    _note_language(turn, _notes_language(session, turn.ctx))
-    if session.priorities:
-        turn.say(f"I'll focus on: {_topic_labels(turn.ctx.bank, session.priorities)}.")
+    _read_notes(turn)
+    if turn.session.priorities:
+        turn.say(f"I'll focus on: {_topic_labels(turn.ctx.bank, turn.session.priorities)}.")
     _advance(turn)
 
 
-def _with_note_topics(session: Session, ctx: EngineContext) -> Session:
-    """What the notes are about (a launch, layoffs, a manager), read as priorities are, so the list
-    covers it; the notes themselves are never quoted."""
-    topics = tuple(ctx.matcher.match(session.notes)) if session.notes else ()
-    return session if topics == session.note_topics else replace(session, note_topics=topics)
-
-
-def _notes_language(session: Session, ctx: EngineContext) -> str | None:
-    return ctx.matcher.read(session.notes).language if session.notes else None
+def _read_notes(turn: _Turn) -> None:
+    """What the notes are about (a launch, layoffs, a manager), read once as priorities are, so the
+    list covers it, and the language they are in; the notes themselves are never quoted."""
+    reading = turn.ctx.matcher.read(turn.session.notes) if turn.session.notes else None
+    topics = reading.named if reading else ()
+    if topics != turn.session.note_topics:
+        turn.session = replace(turn.session, note_topics=topics)
+    _note_language(turn, reading.language if reading else None)
 
 
 def _note_language(turn: _Turn, language: str | None) -> None:
