@@ -42,7 +42,6 @@ class Settings:
     slack_client_id: str = ""
     slack_client_secret: str = field(default="", repr=False)
     slack_state_secret: str = field(default="", repr=False)
-    slack_install_dir: str = "./slack-installs"  # installations and OAuth state, private to revq
     port: int = DEFAULT_PORT
     health_port: int = 0  # Socket Mode and Discord: /healthz, /readyz and /metrics on this port; 0 is off
     # Discord. The two URLs exist for local tests and proxies.
@@ -104,7 +103,6 @@ class Settings:
             slack_client_id=env.get("SLACK_CLIENT_ID", "").strip(),
             slack_client_secret=env.get("SLACK_CLIENT_SECRET", "").strip(),
             slack_state_secret=env.get("SLACK_STATE_SECRET", "").strip(),
-            slack_install_dir=env.get("REVQ_SLACK_INSTALL_DIR", "").strip() or defaults.slack_install_dir,
             port=int(_number(env, "PORT", DEFAULT_PORT, 1, 65535, whole=True)),
             health_port=int(_number(env, "REVQ_HEALTH_PORT", 0, 0, 65535, whole=True)),
             discord_token=env.get("DISCORD_TOKEN", "").strip(),

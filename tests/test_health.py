@@ -6,6 +6,7 @@ Counters live for the whole test process, so every check compares a value before
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot import metrics
 from bot.adapters.discord import server as discord_server
-from bot.adapters.health import health_app, health_server
+from bot.adapters.health import Readiness, health_app, health_server
 from bot.adapters.slack.server import serve as slack_serve
 from bot.config import ConfigError, Settings
 from bot.engine.dialogue import EngineContext
@@ -30,7 +31,7 @@ from bot.store.base import ConversationKey
 from bot.store.redis import RedisStore
 from tests.discord_harness import settings_for
 from tests.fakes.discord_api import FakeDiscord
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_api import FakeSlack, event_body, signed_headers
 from tests.redis_server import RedisServer, free_port, needs_redis
 from tests.slack_harness import USER, SlackHarness, ready_slack, slack_settings
 from tests.test_prompts import Clock, RecordingPoster, at
@@ -99,7 +100,7 @@ async def test_readyz_is_503_while_redis_is_down_and_200_once_it_is_back(tmp_pat
     redis.start()
     store = await RedisStore.open(redis.url)
     try:
-        async with TestClient(TestServer(health_app(store))) as http:
+        async with TestClient(TestServer(health_app(Readiness(store)))) as http:
             assert (await get(http, "/readyz"))[0] == 200
             redis.stop()
             started = asyncio.get_running_loop().time()
@@ -112,13 +113,63 @@ async def test_readyz_is_503_while_redis_is_down_and_200_once_it_is_back(tmp_pat
         await store.close()
 
 
+@needs_redis
+async def test_slack_http_serves_starting_until_redis_answers_then_answers_people(
+    fake: FakeSlack, ctx: EngineContext, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    redis = RedisServer(tmp_path / "redis")  # not started yet: revq comes up first
+    port = free_port()
+    settings = slack_settings(fake, tmp_path / "unused.db", store=redis.url)
+    stop = asyncio.Event()
+    running = asyncio.create_task(slack_serve(settings, ctx, http=True, port=port, host="127.0.0.1", stop=stop))
+    try:
+        async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+            for _ in range(100):  # the port opens before the store does
+                with contextlib.suppress(aiohttp.ClientConnectionError):
+                    status, _, body = await get(http, "/healthz")
+                    break
+                await asyncio.sleep(0.05)
+            assert status == 503 and "starting" in body
+            assert (await get(http, "/readyz"))[0] == 503
+            async with http.post("/slack/events", data="{}") as early:
+                assert early.status == 503 and early.headers["Retry-After"]
+            assert fake.calls_to("auth.test") == []  # nothing else starts before the store
+            for _ in range(100):  # revq says in the log that it is waiting
+                if "not answering" in caplog.text:
+                    break
+                await asyncio.sleep(0.05)
+            assert "retrying" in caplog.text
+
+            redis.start()
+            for _ in range(200):
+                if (await get(http, "/readyz"))[0] == 200:
+                    break
+                await asyncio.sleep(0.05)
+            assert (await get(http, "/readyz"))[0] == 200 and (await get(http, "/healthz"))[0] == 200
+            assert "answered after" in caplog.text
+
+            event = {"type": "message", "channel_type": "im", "channel": "D" + USER, "user": USER, "text": "hi",
+                     "ts": "1700000000.000100"}  # fmt: skip
+            body_text = event_body(event, event_id="Ev-late-1")
+            headers = signed_headers(body_text, content_type="application/json")
+            async with http.post("/slack/events", data=body_text, headers=headers) as answer:
+                assert answer.status == 200
+            posted = await fake.wait_for("chat.postMessage")
+            assert posted[0].args["channel"] == "D" + USER
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 10)
+        redis.stop()
+
+
 # --- REVQ_HEALTH_PORT: the separate server for Socket Mode and Discord -------------------------------
 
 
 async def test_the_health_server_serves_all_three_on_its_port(tmp_path: Path) -> None:
     store = await SQLiteStore.open(str(tmp_path / "revq.db"))
     port = free_port()
-    async with health_server(store, port, "127.0.0.1"), aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+    serving = health_server(Readiness(store), port, "127.0.0.1")
+    async with serving, aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
         assert (await get(http, "/healthz"))[0] == 200
         assert (await get(http, "/readyz"))[0] == 200
         status, content_type, text = await get(http, "/metrics")
@@ -133,7 +184,7 @@ async def test_the_health_server_serves_all_three_on_its_port(tmp_path: Path) ->
 
 async def test_port_zero_serves_nothing() -> None:
     port = free_port()
-    async with health_server(MemoryStore(), 0):
+    async with health_server(Readiness(MemoryStore()), 0):
         with pytest.raises(aiohttp.ClientConnectionError):
             async with aiohttp.ClientSession() as http:
                 await get(http, f"http://127.0.0.1:{port}/healthz")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from slack_sdk.oauth.state_store.stateless import StatelessOAuthStateStore
 
 from bot.adapters.slack.server import BOT_SCOPES, check_settings
 from bot.adapters.startup import StartupError
@@ -25,6 +26,13 @@ REPO = Path(__file__).resolve().parent.parent
 STATE_SECRET = "state-secret-value"
 T2 = FakeSlack.T2_TEAM_ID
 KEY = ConversationKey("slack", T2, "U2")
+OAUTH = {
+    "slack_bot_token": "",
+    "slack_client_id": FakeSlack.CLIENT_ID,
+    "slack_client_secret": FakeSlack.CLIENT_SECRET,
+    "slack_state_secret": STATE_SECRET,
+}
+
 
 
 @pytest.fixture
@@ -35,29 +43,24 @@ async def fake() -> AsyncIterator[FakeSlack]:
 
 @pytest.fixture
 async def slack(fake: FakeSlack, ctx: EngineContext, tmp_path: Path) -> AsyncIterator[SlackHarness]:
-    oauth = {
-        "slack_bot_token": "",
-        "slack_client_id": FakeSlack.CLIENT_ID,
-        "slack_client_secret": FakeSlack.CLIENT_SECRET,
-        "slack_state_secret": STATE_SECRET,
-        "slack_install_dir": str(tmp_path / "installs"),
-    }
-    async with running_slack(fake, ctx, tmp_path / "revq.db", **oauth) as harness:
+    async with running_slack(fake, ctx, tmp_path / "revq.db", **OAUTH) as harness:
         yield harness
 
 
-async def install(slack: SlackHarness) -> None:
+
+async def install(slack: SlackHarness, finish_on: SlackHarness | None = None) -> None:
+    """Open /slack/install on one replica; the browser comes back to `finish_on` (the same by default)."""
     page = await slack.http.get("/slack/install", allow_redirects=False)
     assert page.status in (200, 302)
     text = page.headers.get("Location", "") + await page.text()
     assert "slack.com/oauth/v2/authorize" in text and f"client_id={FakeSlack.CLIENT_ID}" in text
     assert "chat%3Awrite" in text or "chat:write" in text
-    found = re.search(r"state=([A-Za-z0-9_-]+)", text)
+    found = re.search(r"state=([A-Za-z0-9_.-]+)", text)
     assert found is not None
     # Bolt's state cookie is Secure (Slack requires https); the browser sends it back to the callback.
     cookie = page.headers["Set-Cookie"].split(";", 1)[0]
     params = {"code": FakeSlack.OAUTH_CODE, "state": found[1]}
-    done = await slack.http.get("/slack/oauth_redirect", params=params, headers={"Cookie": cookie})
+    done = await (finish_on or slack).http.get("/slack/oauth_redirect", params=params, headers={"Cookie": cookie})
     assert done.status == 200, await done.text()
 
 
@@ -71,14 +74,13 @@ async def test_install_then_an_event_is_answered_with_the_workspaces_own_token_t
     slack: SlackHarness, fake: FakeSlack, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    folder = tmp_path / "installs"
-    assert folder.stat().st_mode & 0o777 == 0o700
+    store = slack.service.store
     assert fake.calls_to("auth.test") == []  # no fixed token to check at start-up
 
     await install(slack)
     exchange = fake.calls_to("oauth.v2.access")
     assert len(exchange) == 1 and exchange[0].args["code"] == FakeSlack.OAUTH_CODE
-    assert list(folder.rglob(f"*-{T2}/bot-latest")), sorted(str(p) for p in folder.rglob("*"))
+    assert await store.installation_names(f"none-{T2}") == ["bot", "installer", "installer:U2"]
     installations = slack.service.installations
     assert installations is not None
     bot = await installations.async_find_bot(enterprise_id=None, team_id=T2)
@@ -91,7 +93,6 @@ async def test_install_then_an_event_is_answered_with_the_workspaces_own_token_t
     assert {call.token for call in fake.calls_to("chat.postMessage")} == {FakeSlack.T2_TOKEN}
     assert all(call.token == FakeSlack.T2_TOKEN for call in fake.calls if call.method != "oauth.v2.access")
     assert posted[0].args["channel"] == "DU2"
-    store = slack.service.store
     assert await store.get(KEY, time.time()) is not None
     await store.save_schedule(Schedule("slack", T2, "C2", When("weekly", 0, 9, 0, "UTC")))
     await store.save_schedule(Schedule("slack", FakeSlack.TEAM_ID, "C1", When("weekly", 0, 9, 0, "UTC")))
@@ -101,7 +102,7 @@ async def test_install_then_an_event_is_answered_with_the_workspaces_own_token_t
     assert status == 200
     await slack.settle()
     assert await installations.async_find_bot(enterprise_id=None, team_id=T2) is None
-    assert not list(folder.rglob("bot-*")) and not list(folder.rglob("installer-*"))
+    assert await store.installation_names(f"none-{T2}") == []
     assert await store.get(KEY, time.time()) is None
     assert [s.channel for s in await store.list_schedules()] == ["C1"]  # the other workspace keeps its own
 
@@ -133,12 +134,40 @@ def test_scopes_are_the_manifests_bot_scopes() -> None:
 
 def test_settings_keep_oauth_secrets_out_of_repr_and_need_all_three() -> None:
     env = {"SLACK_CLIENT_ID": "111.222", "SLACK_CLIENT_SECRET": "cs-123", "SLACK_STATE_SECRET": "ss-456",
-           "SLACK_SIGNING_SECRET": "sig", "REVQ_SLACK_INSTALL_DIR": "/var/lib/revq/installs"}  # fmt: skip
+           "SLACK_SIGNING_SECRET": "sig"}  # fmt: skip
     settings = Settings.from_env(env)
-    assert settings.slack_oauth and settings.slack_install_dir == "/var/lib/revq/installs"
+    assert settings.slack_oauth
     assert "cs-123" not in repr(settings) and "ss-456" not in repr(settings)
     check_settings(settings, http=True)  # no SLACK_BOT_TOKEN needed
     with pytest.raises(StartupError, match="HTTP mode"):
         check_settings(settings, http=False)
     with pytest.raises(StartupError, match="SLACK_STATE_SECRET"):
         check_settings(Settings.from_env({**env, "SLACK_STATE_SECRET": ""}), http=True)
+
+
+async def test_an_install_begun_on_one_replica_finishes_on_the_other_and_both_use_its_token(
+    fake: FakeSlack, ctx: EngineContext, tmp_path: Path
+) -> None:
+    db = tmp_path / "shared.db"  # the store both replicas share (Redis in production)
+    async with running_slack(fake, ctx, db, **OAUTH) as first, running_slack(fake, ctx, db, **OAUTH) as second:
+        await install(first, finish_on=second)
+        assert len(fake.calls_to("oauth.v2.access")) == 1
+        status, _ = await first.post(dm_event("help"), "application/json")  # the replica that did not finish it
+        assert status == 200
+        await fake.wait_for("chat.postMessage")
+        await first.settle()
+        assert {call.token for call in fake.calls_to("chat.postMessage")} == {FakeSlack.T2_TOKEN}
+
+
+async def test_a_state_signed_with_another_secret_or_expired_installs_nothing(
+    slack: SlackHarness, fake: FakeSlack
+) -> None:
+    forged = StatelessOAuthStateStore(expiration_seconds=600, signing_secret="not-our-secret").issue()
+    stale = StatelessOAuthStateStore(expiration_seconds=-1, signing_secret=STATE_SECRET).issue()
+    for state in (forged, stale):
+        cookie = f"slack-app-oauth-state={state}"
+        done = await slack.http.get(
+            "/slack/oauth_redirect", params={"code": FakeSlack.OAUTH_CODE, "state": state}, headers={"Cookie": cookie}
+        )
+        assert done.status >= 400
+    assert fake.calls_to("oauth.v2.access") == []

@@ -255,3 +255,19 @@ async def test_delete_workspace_removes_its_sessions_and_schedules_only(store: S
     assert await store.get(ALICE_ELSEWHERE, NOW) is not None
     assert [s.channel for s in await store.list_schedules()] == ["C3", "C2"]
     assert await store.delete_workspace("slack", "T1") == 0
+
+
+async def test_installation_records_are_kept_per_team_and_deleted_by_name(store: SessionStore) -> None:
+    await store.save_installation("none-T1", "bot", '{"bot_token": "xoxb-1"}')
+    await store.save_installation("none-T1", "installer:U1", '{"user_id": "U1"}')
+    await store.save_installation("none-T2", "bot", '{"bot_token": "xoxb-2"}')
+    await store.save_installation("none-T1", "bot", '{"bot_token": "xoxb-1b"}')  # a reinstall replaces
+    assert await store.get_installation("none-T1", "bot") == '{"bot_token": "xoxb-1b"}'
+    assert await store.get_installation("none-T1", "installer") is None
+    assert await store.installation_names("none-T1") == ["bot", "installer:U1"]
+    assert await store.delete_installation("none-T1", ["installer:U1", "installer:U9"]) == 1
+    assert await store.installation_names("none-T1") == ["bot"]
+    assert await store.delete_installation("none-T1", []) == 0
+    assert await store.delete_installation("none-T1", ["bot"]) == 1
+    assert await store.installation_names("none-T1") == []
+    assert await store.get_installation("none-T2", "bot") == '{"bot_token": "xoxb-2"}'  # another team untouched

@@ -1,7 +1,9 @@
 """GET /healthz, /readyz and /metrics: the same three endpoints for every front end.
 
-/healthz is liveness (the process answers HTTP), so an orchestrator restarts only a stuck process,
-not one waiting out a Redis outage. /readyz is readiness: the store answered a cheap read just now,
+They are served from the moment revq starts, before the store is open. Until it is (Redis may
+take a while to answer), both /healthz and /readyz say 503 "starting". After that /healthz is
+liveness (the process answers HTTP), so an orchestrator restarts only a stuck process, not one
+waiting out a Redis outage, and /readyz is readiness: the store answered a cheap read just now,
 so a load balancer sends traffic only to copies that can keep what people say.
 """
 
@@ -27,13 +29,28 @@ READY_TIMEOUT = 1.0  # seconds: a probe must answer well within an orchestrator'
 _PROBE = ConversationKey("health", "-", "-")  # a key no person has: reading it touches nobody's data
 
 
-def add_health_routes(application: web.Application, store: SessionStore) -> None:
+class Readiness:
+    """What the endpoints report on: the store, once it is open."""
+
+    def __init__(self, store: SessionStore | None = None) -> None:
+        self.store = store
+
+
+STARTING = {"status": "starting: waiting for the store to answer"}
+
+
+def add_health_routes(application: web.Application, readiness: Readiness) -> None:
     """Add the three endpoints to an aiohttp application."""
 
     async def healthz(_: web.Request) -> web.Response:
+        if readiness.store is None:
+            return web.json_response(STARTING, status=503)
         return web.json_response({"status": "ok"})
 
     async def readyz(_: web.Request) -> web.Response:
+        store = readiness.store
+        if store is None:
+            return web.json_response(STARTING, status=503)
         try:
             await asyncio.wait_for(store.get(_PROBE, time.time()), READY_TIMEOUT)
         except Exception as exc:  # closed, unreachable or too slow: all mean "send traffic elsewhere"
@@ -50,19 +67,19 @@ def add_health_routes(application: web.Application, store: SessionStore) -> None
     application.router.add_get(METRICS_PATH, metrics_text)
 
 
-def health_app(store: SessionStore) -> web.Application:
+def health_app(readiness: Readiness) -> web.Application:
     application = web.Application()
-    add_health_routes(application, store)
+    add_health_routes(application, readiness)
     return application
 
 
 @contextlib.asynccontextmanager
-async def health_server(store: SessionStore, port: int, host: str = "0.0.0.0") -> AsyncIterator[None]:
+async def health_server(readiness: Readiness, port: int, host: str = "0.0.0.0") -> AsyncIterator[None]:
     """Serve the three endpoints on `port` until the block ends; port 0 serves nothing (REVQ_HEALTH_PORT unset)."""
     if not port:
         yield
         return
-    runner = web.AppRunner(health_app(store), access_log=None)
+    runner = web.AppRunner(health_app(readiness), access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -92,5 +93,18 @@ class SessionStore(Protocol):
 
     async def posted_questions(self, platform: str, channel: str) -> list[str]:
         """Question ids posted in the channel, oldest first."""
+
+    # Slack installations (OAuth). An install is one team's (workspace's or org's) records,
+    # each a JSON text under a name ("bot", "installer", "installer:U123"); kept until deleted.
+
+    async def save_installation(self, team: str, name: str, data: str) -> None: ...
+
+    async def get_installation(self, team: str, name: str) -> str | None: ...
+
+    async def installation_names(self, team: str) -> list[str]:
+        """The names of the team's records, sorted."""
+
+    async def delete_installation(self, team: str, names: Sequence[str]) -> int:
+        """Delete those of the team's records; return how many went."""
 
     async def close(self) -> None: ...

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.prompts.schedule import Schedule
 from bot.store.base import EVENT_CLAIM_TTL, ConversationKey, StoredSession, VersionConflict
 
@@ -13,6 +15,7 @@ class MemoryStore:
         self._schedules: dict[tuple[str, str], Schedule] = {}
         # occurrence -> (claimed at, question id, message id)
         self._posts: dict[tuple[str, str, str], tuple[float, str, str]] = {}
+        self._installations: dict[str, dict[str, str]] = {}
 
     async def get(self, key: ConversationKey, now: float) -> StoredSession | None:
         found = self._sessions.get(key)
@@ -96,6 +99,22 @@ class MemoryStore:
     async def posted_questions(self, platform: str, channel: str) -> list[str]:
         mine = [(at, q) for (p, c, _), (at, q, _) in self._posts.items() if (p, c) == (platform, channel) and q]
         return [q for _, q in sorted(mine)]
+
+    async def save_installation(self, team: str, name: str, data: str) -> None:
+        self._installations.setdefault(team, {})[name] = data
+
+    async def get_installation(self, team: str, name: str) -> str | None:
+        return self._installations.get(team, {}).get(name)
+
+    async def installation_names(self, team: str) -> list[str]:
+        return sorted(self._installations.get(team, {}))
+
+    async def delete_installation(self, team: str, names: Sequence[str]) -> int:
+        records = self._installations.get(team, {})
+        removed = sum(1 for name in set(names) if records.pop(name, None) is not None)
+        if not records:
+            self._installations.pop(team, None)
+        return removed
 
     async def close(self) -> None:
         self._sessions.clear()

@@ -13,7 +13,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -190,6 +190,9 @@ class RedisStore:
     def _posted_keys(self, platform: str, channel: str) -> tuple[str, str]:
         return f"{self.prefix}posted:{platform}:{channel}", f"{self.prefix}posts:{platform}:{channel}"
 
+    def _installation_key(self, team: str) -> str:
+        return f"{self.prefix}slack-installation:{team}"
+
     # --- sessions ---------------------------------------------------------------------------
 
     async def ping(self) -> bool:
@@ -292,6 +295,23 @@ class RedisStore:
         found = await self._redis.hmget(posts, occurrences)
         questions = [str(json.loads(_text(raw))["question"]) for raw in found if raw]
         return [q for q in questions if q]
+
+    # --- Slack installations: one hash per team, a field per record ------------------------
+
+    async def save_installation(self, team: str, name: str, data: str) -> None:
+        await self._redis.hset(self._installation_key(team), name, data)
+
+    async def get_installation(self, team: str, name: str) -> str | None:
+        raw = await self._redis.hget(self._installation_key(team), name)
+        return _text(raw) if raw is not None else None
+
+    async def installation_names(self, team: str) -> list[str]:
+        return sorted(_text(name) for name in await self._redis.hkeys(self._installation_key(team)))
+
+    async def delete_installation(self, team: str, names: Sequence[str]) -> int:
+        if not names:
+            return 0
+        return int(await self._redis.hdel(self._installation_key(team), *set(names)))
 
     async def close(self) -> None:
         await self._redis.aclose(close_connection_pool=True)  # the pool is its own: close it too

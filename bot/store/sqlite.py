@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 import aiosqlite
@@ -14,6 +15,8 @@ from bot.prompts.schedule import Schedule, schedule_from_json, schedule_to_json
 from bot.store.base import EVENT_CLAIM_TTL, ConversationKey, StoredSession, VersionConflict
 
 log = logging.getLogger(__name__)
+# aiosqlite's debug lines quote every statement's parameters: what people wrote, and Slack tokens.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 # Each entry moves the schema one version forward. Never edit a shipped entry: add a new one.
 MIGRATIONS: tuple[str, ...] = (
@@ -49,6 +52,14 @@ MIGRATIONS: tuple[str, ...] = (
         question_id TEXT NOT NULL DEFAULT '',
         message_id TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (platform, channel, occurrence)
+    );
+    """,
+    """
+    CREATE TABLE slack_installations (
+        team TEXT NOT NULL,
+        name TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (team, name)
     );
     """,
 )
@@ -283,6 +294,38 @@ class SQLiteStore:
         ) as cursor:
             rows = await cursor.fetchall()
         return [str(row[0]) for row in rows]
+
+    async def save_installation(self, team: str, name: str, data: str) -> None:
+        async with self._write_lock:
+            await self._db.execute(
+                "INSERT INTO slack_installations (team, name, data) VALUES (?, ?, ?) "
+                "ON CONFLICT (team, name) DO UPDATE SET data=excluded.data",
+                (team, name, data),
+            )
+
+    async def get_installation(self, team: str, name: str) -> str | None:
+        async with self._db.execute(
+            "SELECT data FROM slack_installations WHERE team=? AND name=?", (team, name)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row else None
+
+    async def installation_names(self, team: str) -> list[str]:
+        async with self._db.execute(
+            "SELECT name FROM slack_installations WHERE team=? ORDER BY name", (team,)
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [str(row[0]) for row in rows]
+
+    async def delete_installation(self, team: str, names: Sequence[str]) -> int:
+        removed = 0
+        async with self._write_lock:
+            for name in set(names):
+                cursor = await self._db.execute(
+                    "DELETE FROM slack_installations WHERE team=? AND name=?", (team, name)
+                )
+                removed += max(cursor.rowcount, 0)
+        return removed
 
     async def close(self) -> None:
         await self._db.close()

@@ -17,7 +17,7 @@ import discord
 import yarl
 
 from bot.adapters.discord.app import PLATFORM, DiscordFrontEnd, DiscordPoster, RevqClient, make_client
-from bot.adapters.health import health_server
+from bot.adapters.health import Readiness, health_server
 from bot.adapters.startup import StartupError, stop_on_signals
 from bot.config import Settings
 from bot.engine.dialogue import EngineContext
@@ -156,7 +156,10 @@ async def serve(settings: Settings, ctx: EngineContext, *, stop: asyncio.Event |
     """Run until `stop` is set, or SIGINT or SIGTERM. Raises StartupError for a setting that stops it."""
     check_settings(settings)
     stop = stop or stop_on_signals()
-    async with discord_service(settings, ctx) as service:
+    readiness = Readiness()
+    # Health first: an orchestrator hears "starting" while the store (Redis) is being waited for.
+    async with health_server(readiness, settings.health_port), discord_service(settings, ctx) as service:
+        readiness.store = service.store
         # The bank, the engine and the libraries are loaded for good: keep them out of every
         # later garbage collection, which would otherwise walk them all and stall replies.
         gc.freeze()
@@ -165,8 +168,7 @@ async def serve(settings: Settings, ctx: EngineContext, *, stop: asyncio.Event |
         # answered at once even while another person's list is being worked out.
         sys.setswitchinterval(SWITCH_INTERVAL)
         log.warning("revq is connecting to Discord")
-        async with health_server(service.store, settings.health_port):  # REVQ_HEALTH_PORT; 0 serves nothing
-            await connect_until(service, stop)
+        await connect_until(service, stop)
 
 
 async def sync_commands(settings: Settings, ctx: EngineContext, guild_id: int | None = None) -> list[str]:

@@ -8,20 +8,29 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.app.async_server import AsyncSlackAppServer
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
-from slack_sdk.oauth.installation_store import FileInstallationStore
-from slack_sdk.oauth.state_store import FileOAuthStateStore
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from slack_sdk.oauth.state_store.stateless import StatelessOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.health import HEALTH_PATH, METRICS_PATH, READY_PATH, add_health_routes, health_server
+from bot.adapters.health import (
+    HEALTH_PATH,
+    METRICS_PATH,
+    READY_PATH,
+    STARTING,
+    Readiness,
+    add_health_routes,
+    health_server,
+)
 from bot.adapters.slack.app import PLATFORM, SlackFrontEnd, SlackPoster, TokenLookup, build_app, make_client
+from bot.adapters.slack.installations import StoreInstallations
 from bot.adapters.startup import StartupError, stop_on_signals
 from bot.config import Settings
 from bot.engine.dialogue import EngineContext
@@ -93,29 +102,27 @@ class SlackService:
     front: SlackFrontEnd
     store: SessionStore
     http_session: aiohttp.ClientSession
-    installations: FileInstallationStore | None = None  # OAuth: each workspace's installation
+    installations: AsyncInstallationStore | None = None  # OAuth: each workspace's installation
 
 
-def oauth_settings(settings: Settings) -> AsyncOAuthSettings:
-    """Bolt's OAuth flow over slack_sdk's file stores, in a folder only revq's user may read."""
-    folder = Path(settings.slack_install_dir)
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    folder.chmod(0o700)
-    client_id = settings.slack_client_id
+def oauth_settings(settings: Settings, store: SessionStore) -> AsyncOAuthSettings:
+    """Bolt's OAuth flow. Every replica must finish an install another one began and find every
+    workspace's token: installations live in revq's store, and the OAuth state is signed with
+    SLACK_STATE_SECRET rather than kept anywhere."""
     return AsyncOAuthSettings(
-        client_id=client_id,
+        client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret,
         scopes=list(BOT_SCOPES),
-        installation_store=FileInstallationStore(base_dir=str(folder / "installations"), client_id=client_id),
-        state_store=FileOAuthStateStore(
-            expiration_seconds=OAUTH_STATE_SECONDS, base_dir=str(folder / "state"), client_id=client_id
+        installation_store=StoreInstallations(store),
+        state_store=StatelessOAuthStateStore(
+            expiration_seconds=OAUTH_STATE_SECONDS, signing_secret=settings.slack_state_secret
         ),
         install_path=INSTALL_PATH,
         redirect_uri_path=REDIRECT_PATH,
     )
 
 
-def bot_tokens(installations: FileInstallationStore) -> TokenLookup:
+def bot_tokens(installations: AsyncInstallationStore) -> TokenLookup:
     async def lookup(workspace: str) -> str | None:
         bot = await installations.async_find_bot(enterprise_id=None, team_id=workspace)
         return bot.bot_token if bot is not None else None
@@ -129,7 +136,7 @@ async def slack_service(settings: Settings, ctx: EngineContext) -> AsyncIterator
     store = await open_store(settings.store, settings.db_path, settings.redis_prefix)
     try:
         async with aiohttp.ClientSession() as http_session:
-            oauth = oauth_settings(settings) if settings.slack_oauth else None
+            oauth = oauth_settings(settings, store) if settings.slack_oauth else None
             # With OAuth no fixed token: Bolt authorizes each request with its workspace's token.
             client = make_client("" if oauth else settings.slack_bot_token, settings.slack_api_url, http_session)
             if oauth is None:
@@ -143,7 +150,6 @@ async def slack_service(settings: Settings, ctx: EngineContext) -> AsyncIterator
             )
             app = build_app(front, settings.slack_signing_secret, oauth)
             installations = oauth.installation_store if oauth else None
-            assert installations is None or isinstance(installations, FileInstallationStore)
             purging = asyncio.create_task(purge_periodically(store))
             try:
                 yield SlackService(app, front, store, http_session, installations)
@@ -155,11 +161,40 @@ async def slack_service(settings: Settings, ctx: EngineContext) -> AsyncIterator
         await store.close()
 
 
+class SlackDoor:
+    """The HTTP app, served from the start so probes hear "starting" while the store is being
+    opened; Slack's own requests get 503 until then (Slack retries events) and Bolt's after."""
+
+    def __init__(self) -> None:
+        self.readiness = Readiness()
+        self._bolt: AsyncSlackAppServer | None = None
+
+    def open(self, service: SlackService) -> None:
+        self._bolt = service.app.server(path=EVENTS_PATH)
+        self.readiness.store = service.store
+
+    async def _slack_request(self, request: web.Request) -> web.StreamResponse:
+        if self._bolt is None:
+            return web.json_response(STARTING, status=503, headers={"Retry-After": "5"})
+        if request.method == "POST":
+            return await self._bolt.handle_post_requests(request)
+        return await self._bolt.handle_get_requests(request)  # the OAuth install pages
+
+    def web_app(self) -> web.Application:
+        """Slack posts commands, clicks and events to one URL; probes and Prometheus ask the health endpoints."""
+        application = web.Application()
+        application.router.add_post(EVENTS_PATH, self._slack_request)
+        application.router.add_get(INSTALL_PATH, self._slack_request)
+        application.router.add_get(REDIRECT_PATH, self._slack_request)
+        add_health_routes(application, self.readiness)
+        return application
+
+
 def web_app(service: SlackService) -> web.Application:
-    """Slack posts commands, clicks and events to one URL; probes and Prometheus ask the health endpoints."""
-    application = service.app.web_app(path=EVENTS_PATH)
-    add_health_routes(application, service.store)
-    return application
+    """The HTTP app of a service that is already running."""
+    door = SlackDoor()
+    door.open(service)
+    return door.web_app()
 
 
 async def serve(
@@ -174,7 +209,11 @@ async def serve(
     """Run until `stop` is set, or SIGINT or SIGTERM. Raises StartupError for a setting that stops it."""
     check_settings(settings, http)
     stop = stop or stop_on_signals()
-    async with slack_service(settings, ctx) as service:
+    door = SlackDoor()
+    # HTTP mode serves everything on `port`; Socket Mode has only the health server, when asked.
+    listening = _listen(door, host, port) if http else health_server(door.readiness, settings.health_port, host)
+    async with listening, slack_service(settings, ctx) as service:
+        door.open(service)
         # The bank, the engine and the libraries are loaded for good: keep them out of every
         # later garbage collection, which would otherwise walk them all and stall replies.
         gc.freeze()
@@ -186,24 +225,24 @@ async def serve(
         checking = asyncio.create_task(scheduler.run(settings.prompt_check_seconds))
         try:
             if http:
-                await _serve_http(service, host, port, stop)
-            else:  # no HTTP server of its own: health and metrics on REVQ_HEALTH_PORT, when set
-                async with health_server(service.store, settings.health_port, host):
-                    await _serve_socket_mode(service, settings.slack_app_token, stop)
+                await stop.wait()
+            else:
+                await _serve_socket_mode(service, settings.slack_app_token, stop)
         finally:
             checking.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await checking
 
 
-async def _serve_http(service: SlackService, host: str, port: int, stop: asyncio.Event) -> None:
-    runner = web.AppRunner(web_app(service), access_log=None)
+@contextlib.asynccontextmanager
+async def _listen(door: SlackDoor, host: str, port: int) -> AsyncIterator[None]:
+    runner = web.AppRunner(door.web_app(), access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
         log.warning("revq is listening for Slack on port %d (POST %s; GET %s, %s, %s)", port, EVENTS_PATH,
                     HEALTH_PATH, READY_PATH, METRICS_PATH)  # fmt: skip
-        await stop.wait()
+        yield
     finally:
         await runner.cleanup()
 
