@@ -124,11 +124,12 @@ def _store(env: Mapping[str, str], db_path: str) -> tuple[str, str]:
         return "sqlite", db_path
     if lowered in ("memory", "memory://"):
         return "memory", db_path
-    if lowered.startswith("sqlite:///"):
+    if lowered.startswith("sqlite:///") and raw[len("sqlite:///") :].strip("/"):
         # As in SQLAlchemy: sqlite:///revq.db is relative, sqlite:////var/lib/revq.db absolute.
         return "sqlite", raw[len("sqlite:///") :]
     if lowered.startswith(("redis://", "rediss://")) and _has_host_and_port(raw):
-        return raw, db_path
+        scheme, rest = raw.split("://", 1)
+        return f"{scheme.lower()}://{rest}", db_path
     shown = redact_url(raw) if "://" in raw else raw
     raise ConfigError(f"REVQ_STORE must be one of {STORE_FORMS}, not {shown!r}")
 
@@ -155,14 +156,17 @@ def redis_prefix(env: Mapping[str, str] | None = None) -> str:
 
 
 def redact_url(url: str) -> str:
-    """The URL as logs and error messages may show it: any password replaced by ***."""
+    """The URL as logs and error messages may show it: any password replaced by ***, and the query
+    (where redis-py also takes a password) left out."""
     try:
         parts = urlsplit(url)
         password, port = parts.password, parts.port
     except ValueError:  # a malformed port and the like: show only the scheme
         return url.split("://", 1)[0] + "://..."
+    if parts.query:
+        parts = parts._replace(query="...")
     if password is None:
-        return url
+        return urlunsplit(parts)
     user = parts.username or ""
     host = parts.hostname or ""
     if ":" in host:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
@@ -19,7 +20,8 @@ from bot.engine.replies import Reply
 from bot.prompts.schedule import Schedule, When
 from bot.runner import SORRY_BROKEN, ConversationRunner
 from bot.store import ConversationKey, VersionConflict
-from bot.store.redis import RedisStore, StoreUnavailable
+from bot.store.base import StoppedWaiting
+from bot.store.redis import MAX_CONNECTIONS, RedisStore, StoreUnavailable
 from tests.redis_server import RedisServer, free_port, needs_redis
 
 pytestmark = needs_redis
@@ -217,3 +219,56 @@ async def test_a_wrong_password_fails_at_once(tmp_path: Path) -> None:
         assert "Xyzzy-pw" not in str(raised.value)
     finally:
         server.stop()
+
+
+async def test_a_server_waits_past_the_usual_limit_and_stops_at_once_when_told() -> None:
+    until = asyncio.Event()
+    opening = asyncio.create_task(RedisStore.open(f"redis://127.0.0.1:{free_port()}/0", wait=0.2, until=until,
+                                                  first_delay=0.05))  # fmt: skip
+    await asyncio.sleep(0.6)  # three times `wait`: a server keeps waiting
+    assert not opening.done()
+    until.set()
+    started = time.monotonic()
+    with pytest.raises(StoppedWaiting):
+        await asyncio.wait_for(opening, 5)
+    assert time.monotonic() - started < 1
+
+
+async def test_a_hung_redis_answers_with_an_error_within_the_command_timeout(own_server: RedisServer) -> None:
+    store = await RedisStore.open(own_server.url, command_timeout=0.5)
+    assert own_server.process is not None
+    try:
+        await store.put(ALICE, "kept", expected_version=0, expires_at=time.time() + 60)
+        own_server.process.send_signal(signal.SIGSTOP)  # alive but silent: no connection is refused
+        started = time.monotonic()
+        with pytest.raises(RedisError):
+            await store.get(ALICE, time.time())
+        assert time.monotonic() - started < 2  # the per-command timeout, not a hang
+    finally:
+        own_server.process.send_signal(signal.SIGCONT)
+    found = await store.get(ALICE, time.time())  # and the pool works again afterwards
+    assert found is not None and found.data == "kept"
+    await store.close()
+
+
+async def test_a_burst_past_the_pool_size_waits_for_connections_instead_of_failing(
+    redis_server: RedisServer, raw: aioredis.Redis
+) -> None:
+    store = await RedisStore.open(redis_server.url)
+    keys = [ConversationKey("slack", "T1", f"U{n}") for n in range(6 * MAX_CONNECTIONS)]
+
+    async def one_turn(key: ConversationKey) -> int:
+        await store.get(key, time.time())
+        return await store.put(key, "x", expected_version=0, expires_at=time.time() + 60)
+
+    assert await asyncio.gather(*(one_turn(key) for key in keys)) == [1] * len(keys)
+    await store.close()
+
+
+async def test_claims_expire_by_their_redis_ttl(two: tuple[RedisStore, RedisStore], raw: aioredis.Redis) -> None:
+    store, _ = two
+    now = time.time()
+    assert await store.claim_event("Ev1", now, ttl=60)
+    assert await store.claim_occurrence("slack", "C1", "2026-W01", now)
+    assert 0 < await raw.pttl(f"{store.prefix}event:Ev1") <= 60_000
+    assert 0 < await raw.pttl(f"{store.prefix}occurrence:slack:C1:2026-W01") <= 35 * 86_400_000

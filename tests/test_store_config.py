@@ -22,6 +22,7 @@ from bot.store import MemoryStore, SQLiteStore, open_store
         ("sqlite:////var/lib/revq/revq.db", "sqlite", "/var/lib/revq/revq.db"),
         ("redis://localhost:6379/0", "redis://localhost:6379/0", "./revq.db"),
         ("rediss://:pw@cache.example.org:6380/2", "rediss://:pw@cache.example.org:6380/2", "./revq.db"),
+        ("REDIS://Cache:6379/0", "redis://Cache:6379/0", "./revq.db"),  # the scheme in any case
     ],
 )
 def test_store_forms(value: str, store: str, db_path: str) -> None:
@@ -34,7 +35,9 @@ def test_revq_db_still_names_the_sqlite_file() -> None:
     assert Settings.from_env({"REVQ_STORE": "sqlite", "REVQ_DB": "/tmp/x.db"}).db_path == "/tmp/x.db"
 
 
-@pytest.mark.parametrize("value", ["postgres://db/revq", "mysql", "redis://", "redis://host:notaport/0", "file:x"])
+@pytest.mark.parametrize(
+    "value", ["postgres://db/revq", "mysql", "redis://", "redis://host:notaport/0", "file:x", "sqlite:///", "sqlite:////"]
+)
 def test_an_unknown_store_fails_with_one_line_naming_the_forms(value: str) -> None:
     with pytest.raises(ConfigError) as raised:
         Settings.from_env({"REVQ_STORE": value})
@@ -51,6 +54,8 @@ def test_the_password_never_shows() -> None:
     settings = Settings.from_env({"REVQ_STORE": "redis://user:hunter2@cache:6379/0"})
     assert "hunter2" not in repr(settings)
     assert settings.store_shown == "Redis at redis://user:***@cache:6379/0"
+    in_query = Settings.from_env({"REVQ_STORE": "redis://cache:6379/0?password=hunter2"})
+    assert "hunter2" not in in_query.store_shown and "cache:6379" in in_query.store_shown
 
 
 def test_redis_prefix() -> None:

@@ -271,3 +271,27 @@ async def test_installation_records_are_kept_per_team_and_deleted_by_name(store:
     assert await store.delete_installation("none-T1", ["bot"]) == 1
     assert await store.installation_names("none-T1") == []
     assert await store.get_installation("none-T2", "bot") == '{"bot_token": "xoxb-2"}'  # another team untouched
+
+
+async def test_forget_keeps_a_persons_schedules_but_not_their_user_id(store: SessionStore) -> None:
+    await store.put(ALICE, "{}", expected_version=0, expires_at=LATER)
+    await store.save_schedule(Schedule("slack", "T1", "C1", WEEKLY, created_by=ALICE.user))
+    await store.save_schedule(Schedule("slack", "T1", "C2", WEEKLY, created_by=BOB.user))
+    await store.save_schedule(Schedule("discord", "G9", "C3", WEEKLY, created_by=ALICE.user))  # another platform
+    assert await store.delete_user(ALICE) == 2
+    assert await store.get(ALICE, NOW) is None
+    creators = {s.channel: s.created_by for s in await store.list_schedules()}
+    assert creators == {"C1": "", "C2": BOB.user, "C3": ALICE.user}
+
+
+async def test_deleting_a_schedule_or_its_workspace_deletes_what_it_posted(store: SessionStore) -> None:
+    for channel in ("C1", "C2"):
+        await store.save_schedule(Schedule("slack", "T1", channel, WEEKLY))
+        assert await store.claim_occurrence("slack", channel, "2026-W01", NOW)
+        await store.record_post("slack", channel, "2026-W01", "q-1", "1700000000.000100")
+    assert await store.delete_schedule("slack", "C1")
+    assert await store.posted_questions("slack", "C1") == []
+    assert await store.claim_occurrence("slack", "C1", "2026-W01", NOW)  # no claim left behind either
+    assert await store.posted_questions("slack", "C2") == ["q-1"]
+    assert await store.delete_workspace("slack", "T1") == 1
+    assert await store.posted_questions("slack", "C2") == []

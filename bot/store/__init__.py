@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 
 from bot import config
-from bot.store.base import ConversationKey, SessionStore, StoredSession, VersionConflict
+from bot.store.base import ConversationKey, SessionStore, StoppedWaiting, StoredSession, VersionConflict
 from bot.store.memory import MemoryStore
 from bot.store.sqlite import SQLiteStore
 
@@ -15,14 +15,17 @@ log = logging.getLogger(__name__)
 PURGE_EVERY = 3600.0  # seconds: expired data is gone within the hour, not only when someone returns
 
 
-async def open_store(kind: str, db_path: str, redis_prefix: str = config.DEFAULT_REDIS_PREFIX) -> SessionStore:
-    """The store named by REVQ_STORE (as Settings.store holds it), ready to use."""
+async def open_store(
+    kind: str, db_path: str, redis_prefix: str = config.DEFAULT_REDIS_PREFIX, *, until: asyncio.Event | None = None
+) -> SessionStore:
+    """The store named by REVQ_STORE (as Settings.store holds it), ready to use. Servers pass
+    `until`, their stop event: they wait for Redis as long as it takes, unless told to stop."""
     if kind in ("memory", "memory://"):
         return MemoryStore()
     if kind.startswith(("redis://", "rediss://")):
         from bot.store.redis import RedisStore  # redis-py loads only when asked for
 
-        return await RedisStore.open(kind, redis_prefix)
+        return await RedisStore.open(kind, redis_prefix, until=until)
     return await SQLiteStore.open(db_path)
 
 
@@ -45,6 +48,7 @@ __all__ = [
     "MemoryStore",
     "SQLiteStore",
     "SessionStore",
+    "StoppedWaiting",
     "StoredSession",
     "VersionConflict",
     "open_store",

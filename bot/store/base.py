@@ -44,6 +44,10 @@ class StoreUnavailable(RuntimeError):
     """The store did not answer at start-up (Redis unreachable); the message never holds a password."""
 
 
+class StoppedWaiting(StoreUnavailable):
+    """A server was told to stop while it was still waiting for the store to answer."""
+
+
 class SessionStore(Protocol):
     async def get(self, key: ConversationKey, now: float) -> StoredSession | None:
         """The stored session, or None when there is none or it has expired."""
@@ -53,11 +57,12 @@ class SessionStore(Protocol):
         version, or raise VersionConflict."""
 
     async def delete_user(self, key: ConversationKey) -> int:
-        """Delete everything stored about this person; return how many records went."""
+        """Delete everything stored about this person: the conversation, and their user id on the
+        channel-prompt schedules they added (the schedules stay); return how many records changed."""
 
     async def delete_workspace(self, platform: str, workspace: str) -> int:
         """Delete every conversation and channel-prompt schedule of one workspace (the app was
-        uninstalled there); return how many records went."""
+        uninstalled there), with what those channels were posted; return how many records went."""
 
     async def claim_event(self, event_id: str, now: float, ttl: float = EVENT_CLAIM_TTL) -> bool:
         """True the first time an event id is seen (within `ttl`), False for redeliveries."""
@@ -78,7 +83,8 @@ class SessionStore(Protocol):
     async def list_schedules(self, platform: str | None = None) -> list[Schedule]:
         """Every schedule (of one platform), paused ones included, by channel."""
 
-    async def delete_schedule(self, platform: str, channel: str) -> bool: ...
+    async def delete_schedule(self, platform: str, channel: str) -> bool:
+        """Delete the channel's schedule and the record of what it posted."""
 
     async def claim_occurrence(self, platform: str, channel: str, occurrence: str, now: float) -> bool:
         """True for the one caller, across processes sharing the store, that may post it."""

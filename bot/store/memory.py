@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from bot.prompts.schedule import Schedule
 from bot.store.base import EVENT_CLAIM_TTL, ConversationKey, StoredSession, VersionConflict
@@ -36,15 +37,20 @@ class MemoryStore:
         return current + 1
 
     async def delete_user(self, key: ConversationKey) -> int:
-        return 1 if self._sessions.pop(key, None) is not None else 0
+        removed = 1 if self._sessions.pop(key, None) is not None else 0
+        for channel, schedule in list(self._schedules.items()):
+            if (schedule.platform, schedule.created_by) == (key.platform, key.user):
+                self._schedules[channel] = replace(schedule, created_by="")
+                removed += 1
+        return removed
 
     async def delete_workspace(self, platform: str, workspace: str) -> int:
         sessions = [k for k in self._sessions if (k.platform, k.workspace) == (platform, workspace)]
-        schedules = [k for k, s in self._schedules.items() if (s.platform, s.workspace) == (platform, workspace)]
+        schedules = [s for s in self._schedules.values() if (s.platform, s.workspace) == (platform, workspace)]
         for key in sessions:
             del self._sessions[key]
-        for channel in schedules:
-            del self._schedules[channel]
+        for schedule in schedules:
+            await self.delete_schedule(platform, schedule.channel)
         return len(sessions) + len(schedules)
 
     async def claim_event(self, event_id: str, now: float, ttl: float = EVENT_CLAIM_TTL) -> bool:
@@ -77,6 +83,8 @@ class MemoryStore:
         return [s for key, s in sorted(self._schedules.items()) if platform in (None, s.platform)]
 
     async def delete_schedule(self, platform: str, channel: str) -> bool:
+        for post in [p for p in self._posts if p[:2] == (platform, channel)]:
+            del self._posts[post]
         return self._schedules.pop((platform, channel), None) is not None
 
     async def claim_occurrence(self, platform: str, channel: str, occurrence: str, now: float) -> bool:

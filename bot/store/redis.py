@@ -14,6 +14,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -23,7 +24,14 @@ from redis.exceptions import AuthenticationError, ConnectionError, RedisError, T
 
 from bot.config import DEFAULT_REDIS_PREFIX, redact_url
 from bot.prompts.schedule import Schedule, schedule_from_json, schedule_to_json
-from bot.store.base import EVENT_CLAIM_TTL, ConversationKey, StoredSession, StoreUnavailable, VersionConflict
+from bot.store.base import (
+    EVENT_CLAIM_TTL,
+    ConversationKey,
+    StoppedWaiting,
+    StoredSession,
+    StoreUnavailable,
+    VersionConflict,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +40,9 @@ CONNECT_TIMEOUT = 2.0  # seconds, per connection attempt
 COMMAND_TIMEOUT = 2.0  # seconds, per command: a person waits at most about this long for "try again"
 MAX_CONNECTIONS = 50
 OPEN_WAIT = 30.0  # seconds in all that open() waits for Redis to answer at start-up
+# A claim only has to outlive the time its occurrence may still be posted (REVQ_PROMPT_GRACE_HOURS,
+# at most four weeks); what was posted is kept apart, for the rotation.
+OCCURRENCE_CLAIM_MS = 35 * 86_400_000
 MIN_TTL_MS = 1_000  # a key already due still lives a moment, so the write that made it returns sanely
 
 # KEYS[1] session. ARGV: now. Returns {data, version} or nil; deletes the key once due.
@@ -120,12 +131,15 @@ class RedisStore:
         url: str, connect_timeout: float = CONNECT_TIMEOUT, command_timeout: float = COMMAND_TIMEOUT
     ) -> aioredis.Redis:
         """A client over its own connection pool, with timeouts on connecting and on every command."""
-        pool = aioredis.ConnectionPool.from_url(
+        # Blocking: past MAX_CONNECTIONS commands in flight, the next waits for a free connection
+        # (at most a command timeout) instead of failing at once under a burst.
+        pool = aioredis.BlockingConnectionPool.from_url(
             url,
             decode_responses=True,
             socket_connect_timeout=connect_timeout,
             socket_timeout=command_timeout,
             max_connections=MAX_CONNECTIONS,
+            timeout=command_timeout,
             # One quick retry, on connection errors only: after Redis restarts, each pooled
             # connection is stale once. Timeouts are not retried, so a person waits one timeout.
             retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), 1, (ConnectionError,)),
@@ -139,14 +153,16 @@ class RedisStore:
         prefix: str = DEFAULT_PREFIX,
         *,
         wait: float = OPEN_WAIT,
+        until: asyncio.Event | None = None,
         first_delay: float = 0.25,
         clock: Callable[[], float] = time.time,
         command_timeout: float = COMMAND_TIMEOUT,
     ) -> RedisStore:
-        """Connect, waiting up to `wait` seconds (with backoff) for Redis to answer a PING."""
+        """Connect, waiting (with backoff) for Redis to answer a PING: up to `wait` seconds, or, given
+        `until`, for as long as it takes unless that event is set (a server told to stop)."""
         client = cls.client_for(url, command_timeout=command_timeout)
         shown = redact_url(url)
-        deadline = time.monotonic() + wait
+        deadline = math.inf if until is not None else time.monotonic() + wait
         delay, attempt = first_delay, 1
         while True:
             try:
@@ -167,7 +183,15 @@ class RedisStore:
                     "Redis at %s not answering (attempt %d, %s); retrying in %.2f s",
                     shown, attempt, type(exc).__name__, pause,
                 )  # fmt: skip
-                await asyncio.sleep(pause)
+                if until is None:
+                    await asyncio.sleep(pause)
+                else:
+                    waiting = asyncio.ensure_future(until.wait())
+                    await asyncio.wait({waiting}, timeout=pause)
+                    waiting.cancel()
+                    if until.is_set():
+                        await client.aclose(close_connection_pool=True)
+                        raise StoppedWaiting(f"stopped while waiting for Redis at {shown}") from None
                 delay, attempt = min(delay * 2, 5.0), attempt + 1
         if attempt > 1:
             log.warning("Redis at %s answered after %d attempts", shown, attempt)
@@ -217,8 +241,15 @@ class RedisStore:
         return version
 
     async def delete_user(self, key: ConversationKey) -> int:
-        # The session is the only key holding anything about a person (claims hold event ids).
-        return int(await self._redis.delete(self._session_key(key)))
+        # The session holds all a person said; claims hold only event ids. Schedules they added
+        # stay, without their user id.
+        removed = int(await self._redis.delete(self._session_key(key)))
+        for schedule in await self.list_schedules(key.platform):
+            if schedule.created_by == key.user:
+                field = f"{schedule.platform}:{schedule.channel}"
+                await self._redis.hset(self._schedules_key(), field, schedule_to_json(replace(schedule, created_by="")))
+                removed += 1
+        return removed
 
     async def delete_workspace(self, platform: str, workspace: str) -> int:
         removed = 0
@@ -227,7 +258,7 @@ class RedisStore:
             removed += int(await self._redis.delete(name))
         for schedule in await self.list_schedules(platform):
             if schedule.workspace == workspace:
-                removed += int(await self._redis.hdel(self._schedules_key(), f"{platform}:{schedule.channel}"))
+                removed += int(await self.delete_schedule(platform, schedule.channel))
         return removed
 
     async def claim_event(self, event_id: str, now: float, ttl: float = EVENT_CLAIM_TTL) -> bool:
@@ -265,11 +296,19 @@ class RedisStore:
         return sorted(mine, key=lambda s: (s.platform, s.channel))
 
     async def delete_schedule(self, platform: str, channel: str) -> bool:
-        return int(await self._redis.hdel(self._schedules_key(), f"{platform}:{channel}")) == 1
+        order, posts = self._posted_keys(platform, channel)
+        claims = _glob_escape(f"{self.prefix}occurrence:{platform}:{channel}:") + "*"
+        async for name in self._redis.scan_iter(match=claims, count=500):
+            await self._redis.delete(name)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hdel(self._schedules_key(), f"{platform}:{channel}")
+            pipe.delete(order, posts)
+            deleted, _ = await pipe.execute()
+        return int(deleted) == 1
 
     async def claim_occurrence(self, platform: str, channel: str, occurrence: str, now: float) -> bool:
         key = self._occurrence_key(platform, channel, occurrence)
-        return bool(await self._redis.set(key, repr(now), nx=True))
+        return bool(await self._redis.set(key, repr(now), nx=True, px=OCCURRENCE_CLAIM_MS))
 
     async def release_occurrence(self, platform: str, channel: str, occurrence: str) -> None:
         order, posts = self._posted_keys(platform, channel)

@@ -7,6 +7,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import aiosqlite
@@ -185,12 +186,20 @@ class SQLiteStore:
         return expected_version + 1
 
     async def delete_user(self, key: ConversationKey) -> int:
+        theirs = [s for s in await self.list_schedules(key.platform) if s.created_by == key.user]
         async with self._write_lock:
             cursor = await self._db.execute(
                 "DELETE FROM sessions WHERE platform=? AND workspace=? AND user_id=?",
                 (key.platform, key.workspace, key.user),
             )
-        return max(cursor.rowcount, 0)
+            removed = max(cursor.rowcount, 0)
+            for schedule in theirs:  # the schedule stays; only who added it is forgotten
+                cursor = await self._db.execute(
+                    "UPDATE schedules SET data=? WHERE platform=? AND channel=?",
+                    (schedule_to_json(replace(schedule, created_by="")), schedule.platform, schedule.channel),
+                )
+                removed += max(cursor.rowcount, 0)
+        return removed
 
     async def delete_workspace(self, platform: str, workspace: str) -> int:
         schedules = [s for s in await self.list_schedules(platform) if s.workspace == workspace]
@@ -200,10 +209,7 @@ class SQLiteStore:
             )
             removed = max(cursor.rowcount, 0)
             for schedule in schedules:
-                cursor = await self._db.execute(
-                    "DELETE FROM schedules WHERE platform=? AND channel=?", (platform, schedule.channel)
-                )
-                removed += max(cursor.rowcount, 0)
+                removed += await self._delete_schedule(platform, schedule.channel)
         return removed
 
     async def claim_event(self, event_id: str, now: float, ttl: float = EVENT_CLAIM_TTL) -> bool:
@@ -257,8 +263,13 @@ class SQLiteStore:
 
     async def delete_schedule(self, platform: str, channel: str) -> bool:
         async with self._write_lock:
-            cursor = await self._db.execute("DELETE FROM schedules WHERE platform=? AND channel=?", (platform, channel))
-        return cursor.rowcount == 1
+            return await self._delete_schedule(platform, channel) == 1
+
+    async def _delete_schedule(self, platform: str, channel: str) -> int:
+        """With the write lock held: the schedule and its posts (their message ids)."""
+        await self._db.execute("DELETE FROM occurrence_claims WHERE platform=? AND channel=?", (platform, channel))
+        cursor = await self._db.execute("DELETE FROM schedules WHERE platform=? AND channel=?", (platform, channel))
+        return max(cursor.rowcount, 0)
 
     async def claim_occurrence(self, platform: str, channel: str, occurrence: str, now: float) -> bool:
         async with self._write_lock:
