@@ -18,10 +18,15 @@ REGISTRY = CollectorRegistry()
 
 TURNS = Counter("revq_turns_total", "Events run through a conversation turn.", ["platform"], registry=REGISTRY)
 REPLIES = Counter("revq_replies_total", "Replies handed to a front end to deliver.", ["platform"], registry=REGISTRY)
-TURN_ERRORS = Counter("revq_turn_errors_total", "Turns that failed, by exception class.", ["kind"], registry=REGISTRY)
+ERRORS = Counter(
+    "revq_errors_total",
+    "Failures by stage (turn, delivery, prompt_post, prompt_check) and exception class.",
+    ["stage", "kind"],
+    registry=REGISTRY,
+)
 STORE_SECONDS = Histogram(
     "revq_store_seconds",
-    "Latency of store calls made by conversation turns.",
+    "Latency of store calls on the way of a reply or a channel prompt (get, put, claim, claim_occurrence).",
     ["operation"],
     registry=REGISTRY,
     # From an in-memory dict to a slow network Redis: most calls are well under 10 ms.
@@ -38,6 +43,11 @@ PROMPT_CLAIMS_LOST = Counter(
 )
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+def count_error(stage: str, exc: BaseException) -> None:
+    """The exception's class only: messages may quote what people typed."""
+    ERRORS.labels(stage=stage, kind=type(exc).__name__).inc()
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from bot.engine.dialogue import EngineContext, StepResult, step
 from bot.engine.events import Inbound
 from bot.engine.replies import Reply, Say
 from bot.engine.session import Session, SessionCorrupt, decode, encode
-from bot.metrics import REPLIES, TURN_ERRORS, TURNS, timed_store
+from bot.metrics import REPLIES, TURNS, count_error, timed_store
 from bot.store.base import ConversationKey, SessionStore, VersionConflict
 
 log = logging.getLogger(__name__)
@@ -89,14 +89,16 @@ class ConversationRunner:
                 # Inside the try: a store that is down (Redis lost) fails here too, and the person
                 # hears "try again in a moment" rather than nothing.
                 if event_id is not None:
-                    if not await self.store.claim_event(event_id, event.at):
+                    with timed_store("claim"):
+                        fresh = await self.store.claim_event(event_id, event.at)
+                    if not fresh:
                         log.info("ignored redelivered event %s for %s", event_id, key.log_id)
                         return Turn(())  # a redelivery: nothing run, nothing delivered
                     claimed = True
                 TURNS.labels(platform=key.platform).inc()  # after the claim: a redelivery is no turn
                 turn = await self._step_and_save(key, event)
             except Exception as exc:
-                TURN_ERRORS.labels(kind=type(exc).__name__).inc()  # the class only: messages may quote people
+                count_error("turn", exc)
                 # The message of an exception may quote what the person typed: log where, not what.
                 where = "".join(traceback.format_tb(exc.__traceback__))
                 log.error(
@@ -109,7 +111,11 @@ class ConversationRunner:
                         log.warning("could not release event %s: %s", event_id, type(again).__name__)
                 turn = Turn((SORRY_BROKEN,))
             REPLIES.labels(platform=key.platform).inc(len(turn.replies))
-            await deliver(turn.replies)
+            try:
+                await deliver(turn.replies)
+            except Exception as exc:  # the front end logs and handles it; here it is only counted
+                count_error("delivery", exc)
+                raise
             return turn
 
     async def _step_and_save(self, key: ConversationKey, event: Inbound) -> Turn:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 
 import pytest
@@ -10,6 +11,11 @@ from bot.engine.replies import Ask, QuestionSet, Reply, Say
 from bot.engine.session import Session
 from question_bank import Bank, default_bank
 from tests.redis_server import REDIS_SERVER, RedisServer
+
+# A developer's own settings (a Slack client id, a Redis prefix, a port) must not change what the
+# tests run, here or in the revq processes they start, which inherit this environment.
+for _name in [n for n in os.environ if n.startswith(("REVQ_", "SLACK_", "DISCORD_")) or n == "PORT"]:
+    del os.environ[_name]
 
 
 @pytest.fixture(scope="session")

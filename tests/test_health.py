@@ -162,6 +162,18 @@ async def test_slack_http_serves_starting_until_redis_answers_then_answers_peopl
         redis.stop()
 
 
+async def test_a_server_told_to_stop_while_waiting_for_redis_stops_at_once(
+    fake: FakeSlack, ctx: EngineContext, tmp_path: Path
+) -> None:
+    settings = slack_settings(fake, tmp_path / "unused.db", store=f"redis://127.0.0.1:{free_port()}/0")
+    stop = asyncio.Event()
+    running = asyncio.create_task(slack_serve(settings, ctx, http=True, port=free_port(), host="127.0.0.1", stop=stop))
+    await asyncio.sleep(0.5)
+    assert not running.done()  # still waiting for a Redis that never comes
+    stop.set()
+    await asyncio.wait_for(running, 2)  # returns, without an error
+
+
 # --- REVQ_HEALTH_PORT: the separate server for Socket Mode and Discord -------------------------------
 
 
@@ -246,7 +258,7 @@ class FailingStore(MemoryStore):
 
 async def test_a_failed_turn_is_counted_by_kind_without_its_message(ctx: EngineContext) -> None:
     key = ConversationKey("console", "-", "person-4242")
-    errors = sample("revq_turn_errors_total", kind="ConnectionError")
+    errors = sample("revq_errors_total", stage="turn", kind="ConnectionError")
     replies = sample("revq_replies_total", platform="console")
     delivered: list[Any] = []
 
@@ -254,7 +266,7 @@ async def test_a_failed_turn_is_counted_by_kind_without_its_message(ctx: EngineC
         delivered.extend(batch)
 
     await ConversationRunner(FailingStore(), ctx).handle(key, Text(SECRET, 0.0), deliver)
-    assert sample("revq_turn_errors_total", kind="ConnectionError") == errors + 1
+    assert sample("revq_errors_total", stage="turn", kind="ConnectionError") == errors + 1
     assert sample("revq_replies_total", platform="console") == replies + len(delivered) == replies + 1
     text = metrics.exposition().decode()
     assert SECRET not in text and "person-4242" not in text
@@ -276,3 +288,22 @@ async def test_two_schedulers_over_one_store_count_one_post_and_one_claim_lost(c
     assert len(poster.posts) == 1
     assert sample("revq_prompt_posts_total", platform="slack") == posts + 1
     assert sample("revq_prompt_claims_lost_total", platform="slack") == lost + 1
+
+
+async def test_failed_deliveries_and_prompt_posts_are_counted_by_stage(ctx: EngineContext) -> None:
+    delivery = sample("revq_errors_total", stage="delivery", kind="ConnectionResetError")
+    prompt = sample("revq_errors_total", stage="prompt_post", kind="ConnectionError")
+
+    async def unreachable(batch: Any) -> None:
+        raise ConnectionResetError("the platform hung up")
+
+    with pytest.raises(ConnectionResetError):  # the front end still hears of it
+        await ConversationRunner(MemoryStore(), ctx).handle(ConversationKey("console", "-", "p"), Text("hi", 0.0),
+                                                            unreachable)  # fmt: skip
+    assert sample("revq_errors_total", stage="delivery", kind="ConnectionResetError") == delivery + 1
+
+    store = MemoryStore()
+    await store.save_schedule(Schedule("slack", "T1", "C1", parse_when("daily 09:00 UTC".split())))
+    poster = RecordingPoster(flaky=1)
+    await Scheduler(store, ctx.bank, {"slack": poster}, clock=Clock(at(2026, 11, 28, 9, 1, ZoneInfo("UTC")))).check()
+    assert sample("revq_errors_total", stage="prompt_post", kind="ConnectionError") == prompt + 1

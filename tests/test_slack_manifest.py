@@ -26,7 +26,8 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "apps_connections_open": (),  # made with the app-level token, not a bot scope
 }
 # Every event the app subscribes to, and the bot scope it needs.
-EVENT_SCOPES = {"message.im": "im:history", "app_home_opened": None, "app_mention": "app_mentions:read"}
+EVENT_SCOPES = {"message.im": "im:history", "app_home_opened": None, "app_mention": "app_mentions:read",
+                "app_uninstalled": None, "tokens_revoked": None}  # fmt: skip
 
 
 def manifest() -> dict[str, Any]:

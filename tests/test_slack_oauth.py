@@ -20,7 +20,7 @@ from bot.engine.dialogue import EngineContext
 from bot.prompts.schedule import Schedule, When
 from bot.store.base import ConversationKey
 from tests.fakes.slack_api import SIGNING_SECRET, FakeSlack, event_body
-from tests.slack_harness import SlackHarness, running_slack
+from tests.slack_harness import SlackHarness, ready_slack, running_slack
 
 REPO = Path(__file__).resolve().parent.parent
 STATE_SECRET = "state-secret-value"
@@ -121,6 +121,19 @@ async def test_tokens_revoked_deletes_the_installation_too(slack: SlackHarness) 
     assert await slack.service.installations.async_find_bot(enterprise_id=None, team_id=T2) is None
 
 
+async def test_a_revoked_user_token_leaves_the_install_and_the_conversations(slack: SlackHarness) -> None:
+    await install(slack)
+    store = slack.service.store
+    await store.put(KEY, "{}", expected_version=0, expires_at=time.time() + 3600)
+    event = {"type": "tokens_revoked", "tokens": {"oauth": ["U2"]}}  # a person's token, not revq's bot
+    status, _ = await slack.post(event_body(event, event_id="EvT2-4", team_id=T2), "application/json")
+    assert status == 200
+    await slack.settle()
+    assert slack.service.installations is not None
+    assert await slack.service.installations.async_find_bot(enterprise_id=None, team_id=T2) is not None
+    assert await store.get(KEY, time.time()) is not None
+
+
 async def test_a_bad_state_installs_nothing(slack: SlackHarness, fake: FakeSlack) -> None:
     done = await slack.http.get("/slack/oauth_redirect", params={"code": FakeSlack.OAUTH_CODE, "state": "forged"})
     assert done.status >= 400
@@ -171,3 +184,19 @@ async def test_a_state_signed_with_another_secret_or_expired_installs_nothing(
         )
         assert done.status >= 400
     assert fake.calls_to("oauth.v2.access") == []
+
+
+async def test_without_oauth_an_uninstall_still_deletes_the_workspaces_data(
+    fake: FakeSlack, ctx: EngineContext, tmp_path: Path
+) -> None:
+    async with ready_slack(fake, ctx, tmp_path / "revq.db") as single:
+        store = single.service.store
+        mine = ConversationKey("slack", FakeSlack.TEAM_ID, "U1")
+        await store.put(mine, "{}", expected_version=0, expires_at=time.time() + 3600)
+        await store.save_schedule(Schedule("slack", FakeSlack.TEAM_ID, "C1", When("weekly", 0, 9, 0, "UTC")))
+        body = event_body({"type": "app_uninstalled"}, event_id="EvT1-9", team_id=FakeSlack.TEAM_ID)
+        status, _ = await single.post(body, "application/json")
+        assert status == 200
+        await single.settle()
+        assert await store.get(mine, time.time()) is None
+        assert await store.list_schedules() == []

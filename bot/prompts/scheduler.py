@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from bot.metrics import PROMPT_CLAIMS_LOST, PROMPT_POSTS
+from bot.metrics import PROMPT_CLAIMS_LOST, PROMPT_POSTS, count_error, timed_store
 from bot.prompts.rotation import ChannelPrompt, channel_prompt, next_question, prompt_pool
 from bot.prompts.schedule import Schedule, latest_occurrence
 from bot.store.base import SessionStore
@@ -77,7 +77,9 @@ class Scheduler:
                 continue  # before the schedule existed, or missed during downtime: wait for the next
             where = (schedule.platform, schedule.channel, occurrence.key)
             channel = (schedule.platform, schedule.channel)
-            if not await self._store.claim_occurrence(*where, now):
+            with timed_store("claim_occurrence"):
+                claimed = await self._store.claim_occurrence(*where, now)
+            if not claimed:
                 if self._claimed.get(channel) != occurrence.key:  # another process got there first
                     PROMPT_CLAIMS_LOST.labels(platform=schedule.platform).inc()
                     self._claimed[channel] = occurrence.key
@@ -103,6 +105,7 @@ class Scheduler:
             await asyncio.shield(self._store.release_occurrence(*where))
             raise
         except Exception as exc:
+            count_error("prompt_post", exc)
             # Most failures pass (network, rate limit), so a later check retries; one that keeps
             # failing is given up for this occurrence rather than retried all through the grace window.
             failures = self._failures[where] = self._failures.get(where, 0) + 1
@@ -141,6 +144,7 @@ class Scheduler:
         while True:
             try:
                 await self.check()
-            except Exception:
+            except Exception as exc:
+                count_error("prompt_check", exc)
                 log.exception("channel prompt check failed; trying again in %.0f s", every)
             await asyncio.sleep(every)

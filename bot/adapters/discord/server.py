@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.engine.dialogue import EngineContext
 from bot.prompts.scheduler import Scheduler
 from bot.runner import ConversationRunner
-from bot.store import MemoryStore, SessionStore, open_store, purge_periodically
+from bot.store import MemoryStore, SessionStore, StoppedWaiting, open_store, purge_periodically
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,11 @@ class DiscordService:
 
 @contextlib.asynccontextmanager
 async def discord_service(
-    settings: Settings, ctx: EngineContext, store: SessionStore | None = None, **client_options: Any
+    settings: Settings,
+    ctx: EngineContext,
+    store: SessionStore | None = None,
+    until: asyncio.Event | None = None,
+    **client_options: Any,
 ) -> AsyncIterator[DiscordService]:
     """Open the store, log in, purge expired data now and then, and post channel prompts when they
     are due; close everything on the way out. The gateway is not connected yet: `serve` does that.
@@ -101,7 +105,7 @@ async def discord_service(
     check_settings(settings)
     point_discord_at(settings)
     opened = store is None
-    store = store or await open_store(settings.store, settings.db_path, settings.redis_prefix)
+    store = store or await open_store(settings.store, settings.db_path, settings.redis_prefix, until=until)
     try:
         front = DiscordFrontEnd(ConversationRunner(store, ctx))
         client = make_client(
@@ -158,7 +162,13 @@ async def serve(settings: Settings, ctx: EngineContext, *, stop: asyncio.Event |
     stop = stop or stop_on_signals()
     readiness = Readiness()
     # Health first: an orchestrator hears "starting" while the store (Redis) is being waited for.
-    async with health_server(readiness, settings.health_port), discord_service(settings, ctx) as service:
+    async with health_server(readiness, settings.health_port):
+        with contextlib.suppress(StoppedWaiting):  # told to stop before Redis ever answered
+            await _serve_when_open(settings, ctx, readiness, stop)
+
+
+async def _serve_when_open(settings: Settings, ctx: EngineContext, readiness: Readiness, stop: asyncio.Event) -> None:
+    async with discord_service(settings, ctx, until=stop) as service:
         readiness.store = service.store
         # The bank, the engine and the libraries are loaded for good: keep them out of every
         # later garbage collection, which would otherwise walk them all and stall replies.

@@ -7,6 +7,7 @@ that only they can see in a channel. Nothing personal is ever posted where other
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -50,6 +51,7 @@ _RATE_LIMIT_RETRIES = 3
 # With OAuth, each workspace has its own bot token. It is set for each request (from Bolt's
 # authorization) and for each scheduled post, and the shared client sends it.
 _workspace_token: ContextVar[str | None] = ContextVar("revq_slack_workspace_token", default=None)
+UNINSTALL_ATTEMPTS = 3
 TokenLookup = Callable[[str], Awaitable[str | None]]  # workspace id -> its bot token, None if not installed
 
 
@@ -436,20 +438,38 @@ def build_app(front: SlackFrontEnd, signing_secret: str, oauth: AsyncOAuthSettin
         _workspace_token.set(context.bot_token)
         return await next_()
 
-    if oauth is not None:
-        installations = oauth.installation_store
+    # When a workspace removes revq, everything revq kept for it goes: conversations, channel
+    # prompts and, with OAuth, its installation and token.
+    installations = oauth.installation_store if oauth is not None else None
 
-        async def uninstalled(ack: AsyncAck, context: AsyncBoltContext) -> None:
-            await ack()
-            await installations.async_delete_all(enterprise_id=context.enterprise_id, team_id=context.team_id)
-            removed = 0
-            # Conversations are keyed by the organization on Enterprise Grid, schedules by the workspace.
-            for workspace in {context.team_id, context.enterprise_id} - {None, ""}:
-                removed += await front.runner.store.delete_workspace(PLATFORM, str(workspace))
+    async def uninstalled(ack: AsyncAck, event: dict[str, Any], context: AsyncBoltContext) -> None:
+        await ack()
+        if event.get("type") == "tokens_revoked" and not (event.get("tokens") or {}).get("bot"):
+            return  # only people's own tokens went (revq asks for none): the bot still works here
+        # Conversations are keyed by the organization on Enterprise Grid: they go only with an
+        # install for the whole organization, not when one of its workspaces removes revq.
+        places = {context.team_id} | ({context.enterprise_id} if context.is_enterprise_install else set())
+        store = front.runner.store
+        for attempt in range(1, UNINSTALL_ATTEMPTS + 1):
+            try:  # people's data first: the installation is what a retry would need
+                removed = 0
+                for workspace in places - {None, ""}:
+                    removed += await store.delete_workspace(PLATFORM, str(workspace))
+                if installations is not None:  # OAuth: the workspace's token goes too
+                    await installations.async_delete_all(enterprise_id=context.enterprise_id, team_id=context.team_id)
+            except Exception as exc:
+                log.warning("deleting an uninstalled workspace's data failed (attempt %d): %s", attempt,
+                            _describe(exc))  # fmt: skip
+                if attempt < UNINSTALL_ATTEMPTS:
+                    await asyncio.sleep(2**attempt)
+                continue
             log.warning("revq was uninstalled from a workspace: its installation and %d records deleted", removed)
+            return
+        log.error("could not delete an uninstalled workspace's data; its conversations expire on their own, "
+                  "and its channel prompts stop, as revq can no longer post there")  # fmt: skip
 
-        app.event("app_uninstalled")(uninstalled)
-        app.event("tokens_revoked")(uninstalled)
+    app.event("app_uninstalled")(uninstalled)
+    app.event("tokens_revoked")(uninstalled)
 
     @app.command(COMMAND)
     async def slash_command(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:

@@ -36,7 +36,7 @@ from bot.config import Settings
 from bot.engine.dialogue import EngineContext
 from bot.prompts.scheduler import Scheduler
 from bot.runner import ConversationRunner
-from bot.store import SessionStore, open_store, purge_periodically
+from bot.store import SessionStore, StoppedWaiting, open_store, purge_periodically
 
 log = logging.getLogger(__name__)
 
@@ -131,9 +131,12 @@ def bot_tokens(installations: AsyncInstallationStore) -> TokenLookup:
 
 
 @contextlib.asynccontextmanager
-async def slack_service(settings: Settings, ctx: EngineContext) -> AsyncIterator[SlackService]:
-    """Open the store, confirm the token, build the app; close everything on the way out."""
-    store = await open_store(settings.store, settings.db_path, settings.redis_prefix)
+async def slack_service(
+    settings: Settings, ctx: EngineContext, until: asyncio.Event | None = None
+) -> AsyncIterator[SlackService]:
+    """Open the store (waiting for it until `until` is set, when given), confirm the token, build
+    the app; close everything on the way out."""
+    store = await open_store(settings.store, settings.db_path, settings.redis_prefix, until=until)
     try:
         async with aiohttp.ClientSession() as http_session:
             oauth = oauth_settings(settings, store) if settings.slack_oauth else None
@@ -212,7 +215,16 @@ async def serve(
     door = SlackDoor()
     # HTTP mode serves everything on `port`; Socket Mode has only the health server, when asked.
     listening = _listen(door, host, port) if http else health_server(door.readiness, settings.health_port, host)
-    async with listening, slack_service(settings, ctx) as service:
+    async with listening:
+        with contextlib.suppress(StoppedWaiting):  # told to stop before Redis ever answered
+            await _serve_when_open(settings, ctx, door, port if http else 0, stop)
+
+
+async def _serve_when_open(
+    settings: Settings, ctx: EngineContext, door: SlackDoor, http_port: int, stop: asyncio.Event
+) -> None:
+    """Everything but the HTTP port, which is open already; `http_port` 0 is Socket Mode."""
+    async with slack_service(settings, ctx, until=stop) as service:
         door.open(service)
         # The bank, the engine and the libraries are loaded for good: keep them out of every
         # later garbage collection, which would otherwise walk them all and stall replies.
@@ -224,7 +236,10 @@ async def serve(
         scheduler = Scheduler(service.store, ctx.bank, posters, grace_hours=settings.prompt_grace_hours)
         checking = asyncio.create_task(scheduler.run(settings.prompt_check_seconds))
         try:
-            if http:
+            if http_port:
+                # Said once the token is checked, so a refusal to start stays a single line.
+                log.warning("revq is listening for Slack on port %d (POST %s; GET %s, %s, %s)", http_port,
+                            EVENTS_PATH, HEALTH_PATH, READY_PATH, METRICS_PATH)  # fmt: skip
                 await stop.wait()
             else:
                 await _serve_socket_mode(service, settings.slack_app_token, stop)
@@ -240,8 +255,6 @@ async def _listen(door: SlackDoor, host: str, port: int) -> AsyncIterator[None]:
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
-        log.warning("revq is listening for Slack on port %d (POST %s; GET %s, %s, %s)", port, EVENTS_PATH,
-                    HEALTH_PATH, READY_PATH, METRICS_PATH)  # fmt: skip
         yield
     finally:
         await runner.cleanup()
