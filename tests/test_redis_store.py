@@ -4,6 +4,7 @@ Redis going away and coming back. Every test runs against a real redis-server.""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
 import time
@@ -22,7 +23,9 @@ from bot.runner import SORRY_BROKEN, ConversationRunner
 from bot.store import ConversationKey, VersionConflict
 from bot.store.base import StoppedWaiting
 from bot.store.redis import MAX_CONNECTIONS, RedisStore, StoreUnavailable
+from tests.fakes.slack_api import FakeSlack
 from tests.redis_server import RedisServer, free_port, needs_redis
+from tests.slack_harness import USER, ready_slack
 
 pytestmark = needs_redis
 
@@ -272,3 +275,19 @@ async def test_claims_expire_by_their_redis_ttl(two: tuple[RedisStore, RedisStor
     assert await store.claim_occurrence("slack", "C1", "2026-W01", now)
     assert 0 < await raw.pttl(f"{store.prefix}event:Ev1") <= 60_000
     assert 0 < await raw.pttl(f"{store.prefix}occurrence:slack:C1:2026-W01") <= 35 * 86_400_000
+
+
+async def test_a_slack_user_hears_try_again_while_redis_is_down_and_goes_on_after(
+    own_server: RedisServer, ctx: EngineContext, tmp_path: Path
+) -> None:
+    async with FakeSlack() as fake, ready_slack(fake, ctx, tmp_path / "unused.db", store=own_server.url) as slack:
+        await slack.dm("hi")
+        own_server.stop()
+        [sorry] = await slack.dm("Acme Health")
+        text = json.dumps(sorry.args)
+        assert "try that again in a moment" in text and "Traceback" not in text and "Error" not in text
+        own_server.start()
+        [*answer] = await slack.dm("Acme Health")  # the same words again: now they are kept
+        assert "try that again" not in json.dumps([call.args for call in answer])
+        stored = await slack.service.store.get(ConversationKey("slack", FakeSlack.TEAM_ID, USER), time.time())
+        assert stored is not None and "Acme Health" in stored.data
