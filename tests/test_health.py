@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot import metrics
 from bot.adapters.discord import server as discord_server
 from bot.adapters.health import Readiness, health_app, health_server
+from bot.adapters.slack.server import SlackDoor
 from bot.adapters.slack.server import serve as slack_serve
 from bot.config import ConfigError, Settings
 from bot.engine.dialogue import EngineContext
@@ -124,6 +125,7 @@ async def test_slack_http_serves_starting_until_redis_answers_then_answers_peopl
     running = asyncio.create_task(slack_serve(settings, ctx, http=True, port=port, host="127.0.0.1", stop=stop))
     try:
         async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+            status, body = 0, ""
             for _ in range(100):  # the port opens before the store does
                 with contextlib.suppress(aiohttp.ClientConnectionError):
                     status, _, body = await get(http, "/healthz")
@@ -307,3 +309,20 @@ async def test_failed_deliveries_and_prompt_posts_are_counted_by_stage(ctx: Engi
     poster = RecordingPoster(flaky=1)
     await Scheduler(store, ctx.bank, {"slack": poster}, clock=Clock(at(2026, 11, 28, 9, 1, ZoneInfo("UTC")))).check()
     assert sample("revq_errors_total", stage="prompt_post", kind="ConnectionError") == prompt + 1
+
+
+async def test_once_stopping_slack_hears_503_so_it_retries_elsewhere(slack: SlackHarness) -> None:
+    door = SlackDoor()
+    door.open(slack.service)
+    async with TestClient(TestServer(door.web_app())) as http:
+        assert (await get(http, "/readyz"))[0] == 200
+        door.close()  # what serve does before the store closes
+        body = event_body({"type": "message", "channel_type": "im", "channel": "D1", "user": USER, "text": "hi",
+                           "ts": "1700000000.000200"}, event_id="Ev-stopping")  # fmt: skip
+        headers = signed_headers(body, content_type="application/json")
+        async with http.post("/slack/events", data=body, headers=headers) as refused:
+            assert refused.status == 503
+        status, _, text = await get(http, "/healthz")
+        assert status == 503 and "stopping" in text
+    await slack.settle()
+    assert slack.fake.calls_to("chat.postMessage") == []

@@ -291,3 +291,17 @@ async def test_a_slack_user_hears_try_again_while_redis_is_down_and_goes_on_afte
         assert "try that again" not in json.dumps([call.args for call in answer])
         stored = await slack.service.store.get(ConversationKey("slack", FakeSlack.TEAM_ID, USER), time.time())
         assert stored is not None and "Acme Health" in stored.data
+
+
+async def test_forgetting_a_creator_never_brings_back_a_schedule_removed_meanwhile(
+    two: tuple[RedisStore, RedisStore],
+) -> None:
+    mine, other_replica = two
+    await mine.save_schedule(Schedule("slack", "T1", "C1", WEEKLY, created_by=ALICE.user))
+    assert await other_replica.delete_schedule("slack", "C1")  # an admin removes it between read and write
+    assert await mine._forget_creator("slack:C1", ALICE.user) == 0
+    assert await mine.list_schedules() == []
+    await mine.save_schedule(Schedule("slack", "T1", "C2", WEEKLY, created_by=ALICE.user, paused=True))
+    assert await mine._forget_creator("slack:C2", ALICE.user) == 1
+    [kept] = await other_replica.list_schedules()
+    assert kept.created_by == "" and kept.paused  # the rest of the schedule as it was

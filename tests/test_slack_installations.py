@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from slack_sdk.oauth.installation_store import Installation
 
-from bot.adapters.slack.installations import StoreInstallations
+from bot.adapters.slack.installations import StoreInstallations, find_workspace_bot, prompt_workspace
 from bot.store import MemoryStore, SessionStore, SQLiteStore
 from bot.store.redis import RedisStore
 from tests.redis_server import RedisServer, needs_redis
@@ -101,3 +101,38 @@ async def test_a_user_token_only_install_keeps_no_bot(installations: StoreInstal
     assert await installations.async_find_bot(enterprise_id=None, team_id="T9") is None
     found = await installations.async_find_installation(enterprise_id=None, team_id="T9", user_id="U9")
     assert found is not None and found.user_token == "xoxp-9" and found.bot_token is None
+
+
+async def test_a_channel_prompt_finds_its_workspaces_token_on_enterprise_grid_too(
+    installations: StoreInstallations,
+) -> None:
+    plain = Installation(app_id="A1", team_id="T1", user_id="U1", bot_token="xoxb-plain", bot_id="B1")
+    grid_workspace = Installation(app_id="A1", enterprise_id="E2", team_id="T2", user_id="U2", bot_token="xoxb-grid",
+                                  bot_id="B2")  # fmt: skip
+    whole_org = Installation(app_id="A1", enterprise_id="E3", user_id="U3", bot_token="xoxb-org", bot_id="B3",
+                             is_enterprise_install=True)  # fmt: skip
+    for install in (plain, grid_workspace, whole_org):
+        await installations.async_save(install)
+    named = {
+        prompt_workspace(None, "T1", False): "xoxb-plain",
+        prompt_workspace("E2", "T2", False): "xoxb-grid",
+        prompt_workspace("E3", "T9", True): "xoxb-org",  # any workspace of the organization
+    }
+    assert prompt_workspace(None, "T1", False) == "T1"  # outside Grid, the plain team id, as schedules always had
+    for workspace, token in named.items():
+        bot = await find_workspace_bot(installations, workspace)
+        assert bot is not None and bot.bot_token == token, workspace
+    assert await find_workspace_bot(installations, prompt_workspace("E2", "T7", False)) is None
+
+
+async def test_every_field_survives_the_round_trip(installations: StoreInstallations) -> None:
+    rotating = Installation(
+        app_id="A1", team_id="T4", team_name="Careers Circle", user_id="U4", bot_id="B4", bot_token="xoxe.xoxb-4",
+        bot_scopes="chat:write,commands", bot_user_id="UB4", bot_refresh_token="xoxe-1-r", bot_token_expires_in=43200,
+        installed_at=1_700_000_123.25, custom_values={"community": "nurses"},
+    )  # fmt: skip
+    await installations.async_save(rotating)
+    found = await installations.async_find_installation(enterprise_id=None, team_id="T4", user_id="U4")
+    assert found is not None and found.to_dict() == rotating.to_dict()
+    bot = await installations.async_find_bot(enterprise_id=None, team_id="T4")
+    assert bot is not None and bot.to_dict() == rotating.to_bot().to_dict()

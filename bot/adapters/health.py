@@ -30,13 +30,18 @@ _PROBE = ConversationKey("health", "-", "-")  # a key no person has: reading it 
 
 
 class Readiness:
-    """What the endpoints report on: the store, once it is open."""
+    """What the endpoints report on: the store, while it is open (None before, and while stopping)."""
 
     def __init__(self, store: SessionStore | None = None) -> None:
         self.store = store
+        self.stopping = False
+
+    def not_serving(self) -> dict[str, str]:
+        return STOPPING if self.stopping else STARTING
 
 
 STARTING = {"status": "starting: waiting for the store to answer"}
+STOPPING = {"status": "stopping"}
 
 
 def add_health_routes(application: web.Application, readiness: Readiness) -> None:
@@ -44,13 +49,13 @@ def add_health_routes(application: web.Application, readiness: Readiness) -> Non
 
     async def healthz(_: web.Request) -> web.Response:
         if readiness.store is None:
-            return web.json_response(STARTING, status=503)
+            return web.json_response(readiness.not_serving(), status=503)
         return web.json_response({"status": "ok"})
 
     async def readyz(_: web.Request) -> web.Response:
         store = readiness.store
         if store is None:
-            return web.json_response(STARTING, status=503)
+            return web.json_response(readiness.not_serving(), status=503)
         try:
             await asyncio.wait_for(store.get(_PROBE, time.time()), READY_TIMEOUT)
         except Exception as exc:  # closed, unreachable or too slow: all mean "send traffic elsewhere"

@@ -20,7 +20,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import AuthenticationError, ConnectionError, RedisError, TimeoutError
+from redis.exceptions import AuthenticationError, ConnectionError, RedisError, TimeoutError, WatchError
 
 from bot.config import DEFAULT_REDIS_PREFIX, redact_url
 from bot.prompts.schedule import Schedule, schedule_from_json, schedule_to_json
@@ -111,6 +111,48 @@ def _ttl_ms(expires_at: float, now: float) -> int:
     return max(MIN_TTL_MS, math.ceil((expires_at - now) * 1000))
 
 
+async def _wait_for_ping(
+    client: aioredis.Redis, shown: str, wait: float, until: asyncio.Event | None, first_delay: float
+) -> None:
+    deadline = math.inf if until is not None else time.monotonic() + wait
+    delay, attempt = first_delay, 1
+    while True:
+        try:
+            await client.ping()
+            break
+        except AuthenticationError as exc:  # waiting will not fix a wrong password
+            raise StoreUnavailable(f"Redis at {shown} refused the credentials: {exc}") from None
+        except (ConnectionError, TimeoutError, OSError) as exc:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise StoreUnavailable(
+                    f"Redis at {shown} did not answer after {attempt} attempts ({type(exc).__name__})"
+                ) from None
+            pause = min(delay, left)
+            log.warning(
+                "Redis at %s not answering (attempt %d, %s); retrying in %.2f s",
+                shown, attempt, type(exc).__name__, pause,
+            )  # fmt: skip
+            if await _stopped_during(until, pause):
+                raise StoppedWaiting(f"stopped while waiting for Redis at {shown}") from None
+            delay, attempt = min(delay * 2, 5.0), attempt + 1
+    if attempt > 1:
+        log.warning("Redis at %s answered after %d attempts", shown, attempt)
+
+
+async def _stopped_during(until: asyncio.Event | None, seconds: float) -> bool:
+    """Sleep, cut short when `until` is set; True if it was."""
+    if until is None:
+        await asyncio.sleep(seconds)
+        return False
+    waiting = asyncio.ensure_future(until.wait())
+    try:
+        await asyncio.wait({waiting}, timeout=seconds)
+    finally:
+        waiting.cancel()
+    return until.is_set()
+
+
 class RedisStore:
     def __init__(
         self, client: aioredis.Redis, prefix: str = DEFAULT_PREFIX, clock: Callable[[], float] = time.time
@@ -161,40 +203,11 @@ class RedisStore:
         """Connect, waiting (with backoff) for Redis to answer a PING: up to `wait` seconds, or, given
         `until`, for as long as it takes unless that event is set (a server told to stop)."""
         client = cls.client_for(url, command_timeout=command_timeout)
-        shown = redact_url(url)
-        deadline = math.inf if until is not None else time.monotonic() + wait
-        delay, attempt = first_delay, 1
-        while True:
-            try:
-                await client.ping()
-                break
-            except AuthenticationError as exc:  # waiting will not fix a wrong password
-                await client.aclose(close_connection_pool=True)
-                raise StoreUnavailable(f"Redis at {shown} refused the credentials: {exc}") from None
-            except (ConnectionError, TimeoutError, OSError) as exc:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    await client.aclose(close_connection_pool=True)
-                    raise StoreUnavailable(
-                        f"Redis at {shown} did not answer after {attempt} attempts ({type(exc).__name__})"
-                    ) from None
-                pause = min(delay, left)
-                log.warning(
-                    "Redis at %s not answering (attempt %d, %s); retrying in %.2f s",
-                    shown, attempt, type(exc).__name__, pause,
-                )  # fmt: skip
-                if until is None:
-                    await asyncio.sleep(pause)
-                else:
-                    waiting = asyncio.ensure_future(until.wait())
-                    await asyncio.wait({waiting}, timeout=pause)
-                    waiting.cancel()
-                    if until.is_set():
-                        await client.aclose(close_connection_pool=True)
-                        raise StoppedWaiting(f"stopped while waiting for Redis at {shown}") from None
-                delay, attempt = min(delay * 2, 5.0), attempt + 1
-        if attempt > 1:
-            log.warning("Redis at %s answered after %d attempts", shown, attempt)
+        try:  # whatever ends the wait (an error, a stop, a cancelled start-up) closes the pool
+            await _wait_for_ping(client, redact_url(url), wait, until, first_delay)
+        except BaseException:
+            await client.aclose(close_connection_pool=True)
+            raise
         return cls(client, prefix, clock)
 
     # --- keys -------------------------------------------------------------------------------
@@ -246,10 +259,26 @@ class RedisStore:
         removed = int(await self._redis.delete(self._session_key(key)))
         for schedule in await self.list_schedules(key.platform):
             if schedule.created_by == key.user:
-                field = f"{schedule.platform}:{schedule.channel}"
-                await self._redis.hset(self._schedules_key(), field, schedule_to_json(replace(schedule, created_by="")))
-                removed += 1
+                removed += await self._forget_creator(f"{schedule.platform}:{schedule.channel}", key.user)
         return removed
+
+    async def _forget_creator(self, field: str, user: str) -> int:
+        """Blank one schedule's creator, unless it was removed or changed hands meanwhile: WATCH
+        makes the write fail if any schedule changed since the read, and it is read again."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(self._schedules_key())
+                    raw = await pipe.hget(self._schedules_key(), field)
+                    schedule = schedule_from_json(_text(raw)) if raw else None
+                    if schedule is None or schedule.created_by != user:
+                        return 0
+                    pipe.multi()  # type: ignore[no-untyped-call]  # untyped upstream
+                    pipe.hset(self._schedules_key(), field, schedule_to_json(replace(schedule, created_by="")))
+                    await pipe.execute()
+                    return 1
+                except WatchError:
+                    continue
 
     async def delete_workspace(self, platform: str, workspace: str) -> int:
         removed = 0
@@ -296,14 +325,15 @@ class RedisStore:
         return sorted(mine, key=lambda s: (s.platform, s.channel))
 
     async def delete_schedule(self, platform: str, channel: str) -> bool:
+        # The schedule first: another process's check then never finds it without its claims.
         order, posts = self._posted_keys(platform, channel)
-        claims = _glob_escape(f"{self.prefix}occurrence:{platform}:{channel}:") + "*"
-        async for name in self._redis.scan_iter(match=claims, count=500):
-            await self._redis.delete(name)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hdel(self._schedules_key(), f"{platform}:{channel}")
             pipe.delete(order, posts)
             deleted, _ = await pipe.execute()
+        claims = _glob_escape(f"{self.prefix}occurrence:{platform}:{channel}:") + "*"
+        async for name in self._redis.scan_iter(match=claims, count=500):
+            await self._redis.delete(name)
         return int(deleted) == 1
 
     async def claim_occurrence(self, platform: str, channel: str, occurrence: str, now: float) -> bool:

@@ -7,7 +7,6 @@ import logging
 import os
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 import aiosqlite
@@ -186,19 +185,20 @@ class SQLiteStore:
         return expected_version + 1
 
     async def delete_user(self, key: ConversationKey) -> int:
-        theirs = [s for s in await self.list_schedules(key.platform) if s.created_by == key.user]
         async with self._write_lock:
             cursor = await self._db.execute(
                 "DELETE FROM sessions WHERE platform=? AND workspace=? AND user_id=?",
                 (key.platform, key.workspace, key.user),
             )
             removed = max(cursor.rowcount, 0)
-            for schedule in theirs:  # the schedule stays; only who added it is forgotten
-                cursor = await self._db.execute(
-                    "UPDATE schedules SET data=? WHERE platform=? AND channel=?",
-                    (schedule_to_json(replace(schedule, created_by="")), schedule.platform, schedule.channel),
-                )
-                removed += max(cursor.rowcount, 0)
+            # The schedules stay; only who added them is forgotten, in place, in one statement, so
+            # an admin's edit made meanwhile (by any process) is kept.
+            cursor = await self._db.execute(
+                "UPDATE schedules SET data=json_set(data, '$.created_by', '') "
+                "WHERE platform=? AND json_extract(data, '$.created_by')=?",
+                (key.platform, key.user),
+            )
+            removed += max(cursor.rowcount, 0)
         return removed
 
     async def delete_workspace(self, platform: str, workspace: str) -> int:
@@ -266,9 +266,10 @@ class SQLiteStore:
             return await self._delete_schedule(platform, channel) == 1
 
     async def _delete_schedule(self, platform: str, channel: str) -> int:
-        """With the write lock held: the schedule and its posts (their message ids)."""
-        await self._db.execute("DELETE FROM occurrence_claims WHERE platform=? AND channel=?", (platform, channel))
+        """With the write lock held: the schedule, then its posts (their message ids); in that order,
+        so another process's check never finds the schedule without its claims and posts again."""
         cursor = await self._db.execute("DELETE FROM schedules WHERE platform=? AND channel=?", (platform, channel))
+        await self._db.execute("DELETE FROM occurrence_claims WHERE platform=? AND channel=?", (platform, channel))
         return max(cursor.rowcount, 0)
 
     async def claim_occurrence(self, platform: str, channel: str, occurrence: str, now: float) -> bool:

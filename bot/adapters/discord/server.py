@@ -178,7 +178,10 @@ async def _serve_when_open(settings: Settings, ctx: EngineContext, readiness: Re
         # answered at once even while another person's list is being worked out.
         sys.setswitchinterval(SWITCH_INTERVAL)
         log.warning("revq is connecting to Discord")
-        await connect_until(service, stop)
+        try:
+            await connect_until(service, stop)
+        finally:  # probes hear "stopping" from here on, not a store that is closing
+            readiness.store, readiness.stopping = None, True
 
 
 async def sync_commands(settings: Settings, ctx: EngineContext, guild_id: int | None = None) -> list[str]:

@@ -30,6 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.slack import inbound, render
+from bot.adapters.slack.installations import prompt_workspace
 from bot.engine.dialogue import check_form, command_name, current_list
 from bot.engine.events import Inbound, Text
 from bot.engine.replies import Ask, QuestionSet, Reply
@@ -449,6 +450,7 @@ def build_app(front: SlackFrontEnd, signing_secret: str, oauth: AsyncOAuthSettin
         # Conversations are keyed by the organization on Enterprise Grid: they go only with an
         # install for the whole organization, not when one of its workspaces removes revq.
         places = {context.team_id} | ({context.enterprise_id} if context.is_enterprise_install else set())
+        places.add(prompt_workspace(context.enterprise_id, context.team_id, context.is_enterprise_install))
         store = front.runner.store
         for attempt in range(1, UNINSTALL_ATTEMPTS + 1):
             try:  # people's data first: the installation is what a retry would need
@@ -480,7 +482,7 @@ def build_app(front: SlackFrontEnd, signing_secret: str, oauth: AsyncOAuthSettin
         try:
             prompt_request = inbound.prompt_command(str(command.get("text") or ""))
             if prompt_request is not None:  # an admin command: every answer is ephemeral
-                workspace = context.team_id or context.enterprise_id or "-"
+                workspace = prompt_workspace(context.enterprise_id, context.team_id, context.is_enterprise_install)
                 await destination.send(await run_prompt_command(front, prompt_request, workspace=workspace, key=key))
                 return
             text = inbound.plain_text(str(command.get("text") or "")).strip()

@@ -27,6 +27,25 @@ def team_key(enterprise_id: str | None, team_id: str | None, is_enterprise_insta
     return f"{enterprise_id or 'none'}-{team or 'none'}"
 
 
+def prompt_workspace(enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None) -> str:
+    """How a channel prompt names its workspace: the team id, or on Enterprise Grid its install's
+    key, so the scheduler can find the token without an event to say which organization it is."""
+    if not enterprise_id:
+        return team_id or "-"
+    return team_key(enterprise_id, team_id, is_enterprise_install)
+
+
+async def find_workspace_bot(installations: AsyncInstallationStore, workspace: str) -> Bot | None:
+    """The bot of a workspace named as `prompt_workspace` names it (Slack ids hold no "-")."""
+    if "-" not in workspace:
+        return await installations.async_find_bot(enterprise_id=None, team_id=workspace)
+    enterprise, team = workspace.split("-", 1)
+    whole_org = team == "none"
+    return await installations.async_find_bot(
+        enterprise_id=enterprise, team_id=None if whole_org else team, is_enterprise_install=whole_org
+    )
+
+
 def _installer(user_id: str | None) -> str:
     return f"{INSTALLER}:{user_id or 'none'}"
 

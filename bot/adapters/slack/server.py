@@ -24,13 +24,12 @@ from bot.adapters.health import (
     HEALTH_PATH,
     METRICS_PATH,
     READY_PATH,
-    STARTING,
     Readiness,
     add_health_routes,
     health_server,
 )
 from bot.adapters.slack.app import PLATFORM, SlackFrontEnd, SlackPoster, TokenLookup, build_app, make_client
-from bot.adapters.slack.installations import StoreInstallations
+from bot.adapters.slack.installations import StoreInstallations, find_workspace_bot
 from bot.adapters.startup import StartupError, stop_on_signals
 from bot.config import Settings
 from bot.engine.dialogue import EngineContext
@@ -124,7 +123,7 @@ def oauth_settings(settings: Settings, store: SessionStore) -> AsyncOAuthSetting
 
 def bot_tokens(installations: AsyncInstallationStore) -> TokenLookup:
     async def lookup(workspace: str) -> str | None:
-        bot = await installations.async_find_bot(enterprise_id=None, team_id=workspace)
+        bot = await find_workspace_bot(installations, workspace)
         return bot.bot_token if bot is not None else None
 
     return lookup
@@ -176,9 +175,16 @@ class SlackDoor:
         self._bolt = service.app.server(path=EVENTS_PATH)
         self.readiness.store = service.store
 
+    def close(self) -> None:
+        """Before the store closes: from now on Slack hears 503 and retries (another replica, or
+        this one after a restart), rather than 200 for an event that could not be kept."""
+        self._bolt = None
+        self.readiness.store = None
+        self.readiness.stopping = True
+
     async def _slack_request(self, request: web.Request) -> web.StreamResponse:
         if self._bolt is None:
-            return web.json_response(STARTING, status=503, headers={"Retry-After": "5"})
+            return web.json_response(self.readiness.not_serving(), status=503, headers={"Retry-After": "5"})
         if request.method == "POST":
             return await self._bolt.handle_post_requests(request)
         return await self._bolt.handle_get_requests(request)  # the OAuth install pages
@@ -226,27 +232,36 @@ async def _serve_when_open(
     """Everything but the HTTP port, which is open already; `http_port` 0 is Socket Mode."""
     async with slack_service(settings, ctx, until=stop) as service:
         door.open(service)
-        # The bank, the engine and the libraries are loaded for good: keep them out of every
-        # later garbage collection, which would otherwise walk them all and stall replies.
-        gc.freeze()
-        # The due-check for channel prompts: one per process, here and nowhere else, so a
-        # reconnect never starts a second one. Several processes share the store's claims.
-        tokens = bot_tokens(service.installations) if service.installations else None
-        posters = {PLATFORM: SlackPoster(service.front.client, tokens=tokens)}
-        scheduler = Scheduler(service.store, ctx.bank, posters, grace_hours=settings.prompt_grace_hours)
-        checking = asyncio.create_task(scheduler.run(settings.prompt_check_seconds))
         try:
-            if http_port:
-                # Said once the token is checked, so a refusal to start stays a single line.
-                log.warning("revq is listening for Slack on port %d (POST %s; GET %s, %s, %s)", http_port,
-                            EVENTS_PATH, HEALTH_PATH, READY_PATH, METRICS_PATH)  # fmt: skip
-                await stop.wait()
-            else:
-                await _serve_socket_mode(service, settings.slack_app_token, stop)
+            await _run(settings, ctx, service, http_port, stop)
         finally:
-            checking.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await checking
+            door.close()
+
+
+async def _run(
+    settings: Settings, ctx: EngineContext, service: SlackService, http_port: int, stop: asyncio.Event
+) -> None:
+    # The bank, the engine and the libraries are loaded for good: keep them out of every
+    # later garbage collection, which would otherwise walk them all and stall replies.
+    gc.freeze()
+    # The due-check for channel prompts: one per process, here and nowhere else, so a
+    # reconnect never starts a second one. Several processes share the store's claims.
+    tokens = bot_tokens(service.installations) if service.installations else None
+    posters = {PLATFORM: SlackPoster(service.front.client, tokens=tokens)}
+    scheduler = Scheduler(service.store, ctx.bank, posters, grace_hours=settings.prompt_grace_hours)
+    checking = asyncio.create_task(scheduler.run(settings.prompt_check_seconds))
+    try:
+        if http_port:
+            # Said once the token is checked, so a refusal to start stays a single line.
+            log.warning("revq is listening for Slack on port %d (POST %s; GET %s, %s, %s)", http_port,
+                        EVENTS_PATH, HEALTH_PATH, READY_PATH, METRICS_PATH)  # fmt: skip
+            await stop.wait()
+        else:
+            await _serve_socket_mode(service, settings.slack_app_token, stop)
+    finally:
+        checking.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await checking
 
 
 @contextlib.asynccontextmanager
