@@ -315,11 +315,6 @@ class PriorityMatcher:
         return Reading(ranked[:limit], aside, language, hearsay)
 
 
-def _gap(start: int, end: int, cue_start: int, cue_end: int) -> int:
-    """Words between a topic phrase and a cue (0 when they touch or overlap)."""
-    return max(0, cue_start - end, start - cue_end)
-
-
 def _cancelled(topics: list[_Match], cues: list[tuple[int, int]]) -> set[int]:
     """Which topics (indexes, in order of position) the dismissal cues cancel.
 

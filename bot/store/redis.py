@@ -20,7 +20,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import AuthenticationError, ConnectionError, RedisError, TimeoutError, WatchError
+from redis.exceptions import AuthenticationError, ConnectionError, TimeoutError, WatchError
 
 from bot.config import DEFAULT_REDIS_PREFIX, redact_url
 from bot.prompts.schedule import Schedule, schedule_from_json, schedule_to_json
@@ -231,13 +231,6 @@ class RedisStore:
         return f"{self.prefix}slack-installation:{team}"
 
     # --- sessions ---------------------------------------------------------------------------
-
-    async def ping(self) -> bool:
-        """True while Redis answers (for readiness checks)."""
-        try:
-            return bool(await self._redis.ping())
-        except RedisError:
-            return False
 
     async def get(self, key: ConversationKey, now: float) -> StoredSession | None:
         found: Any = await self._get(keys=[self._session_key(key)], args=[repr(now)])

@@ -333,9 +333,7 @@ class SQLiteStore:
         removed = 0
         async with self._write_lock:
             for name in set(names):
-                cursor = await self._db.execute(
-                    "DELETE FROM slack_installations WHERE team=? AND name=?", (team, name)
-                )
+                cursor = await self._db.execute("DELETE FROM slack_installations WHERE team=? AND name=?", (team, name))
                 removed += max(cursor.rowcount, 0)
         return removed
 

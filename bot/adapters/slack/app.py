@@ -26,6 +26,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -39,7 +40,7 @@ from bot.prompts.rotation import ChannelPrompt
 from bot.prompts.schedule import Schedule, ScheduleError
 from bot.prompts.scheduler import ChannelLost
 from bot.runner import SORRY_BROKEN, ConversationRunner, Turn
-from bot.store.base import ConversationKey
+from bot.store.base import ConversationKey, SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -426,6 +427,25 @@ async def run_prompt_command(
     return render.admin_reply(reply.text)
 
 
+async def forget_workspace(
+    store: SessionStore, installations: AsyncInstallationStore | None, context: AsyncBoltContext
+) -> int:
+    """Everything kept for a workspace that removed revq; returns how many records went. People's
+    data goes first, as the installation is what a retry would need."""
+    # Conversations are keyed by the organization on Enterprise Grid: they go only with an install
+    # for the whole organization, not when one of its workspaces removes revq. Channel prompts are
+    # keyed as `prompt_workspace` names them.
+    places = {context.team_id, prompt_workspace(context.enterprise_id, context.team_id, context.is_enterprise_install)}
+    if context.is_enterprise_install:
+        places.add(context.enterprise_id)
+    removed = 0
+    for workspace in places - {None, ""}:
+        removed += await store.delete_workspace(PLATFORM, str(workspace))
+    if installations is not None:  # OAuth: the workspace's token goes too
+        await installations.async_delete_all(enterprise_id=context.enterprise_id, team_id=context.team_id)
+    return removed
+
+
 def build_app(front: SlackFrontEnd, signing_secret: str, oauth: AsyncOAuthSettings | None = None) -> AsyncApp:
     """The Bolt app with every revq listener. Listeners ack first, so Slack never waits on us.
     With `oauth`, Bolt runs the install flow and authorizes each request with its workspace's token."""
@@ -447,18 +467,9 @@ def build_app(front: SlackFrontEnd, signing_secret: str, oauth: AsyncOAuthSettin
         await ack()
         if event.get("type") == "tokens_revoked" and not (event.get("tokens") or {}).get("bot"):
             return  # only people's own tokens went (revq asks for none): the bot still works here
-        # Conversations are keyed by the organization on Enterprise Grid: they go only with an
-        # install for the whole organization, not when one of its workspaces removes revq.
-        places = {context.team_id} | ({context.enterprise_id} if context.is_enterprise_install else set())
-        places.add(prompt_workspace(context.enterprise_id, context.team_id, context.is_enterprise_install))
-        store = front.runner.store
         for attempt in range(1, UNINSTALL_ATTEMPTS + 1):
-            try:  # people's data first: the installation is what a retry would need
-                removed = 0
-                for workspace in places - {None, ""}:
-                    removed += await store.delete_workspace(PLATFORM, str(workspace))
-                if installations is not None:  # OAuth: the workspace's token goes too
-                    await installations.async_delete_all(enterprise_id=context.enterprise_id, team_id=context.team_id)
+            try:
+                removed = await forget_workspace(front.runner.store, installations, context)
             except Exception as exc:
                 log.warning("deleting an uninstalled workspace's data failed (attempt %d): %s", attempt,
                             _describe(exc))  # fmt: skip
